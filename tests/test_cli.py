@@ -1,0 +1,68 @@
+"The rtml command line, as a user runs it."
+import json, os, subprocess, sys
+from pathlib import Path
+import pytest
+from rtml import cli
+from rtml.data import DataError
+
+RTML = str(Path(sys.executable).parent / 'rtml')
+
+
+def run(*args, env_extra=None):
+    env = {k: v for k, v in os.environ.items() if k != 'RTML_LFW'}
+    env.update(env_extra or {})
+    return subprocess.run([RTML, *args], capture_output=True, text=True, env=env, timeout=600)
+
+
+@pytest.mark.parametrize('cmd', [[], ['baselines'], ['download-lfw'], ['info']])
+def test_help(cmd):
+    r = run(*cmd, '--help')
+    assert r.returncode == 0 and 'usage: rtml' in r.stdout
+
+
+def test_baselines_on_synthetic_faces(tmp_path):
+    out = tmp_path / 'out'
+    r = run('baselines', '--protocol', 'view2', '--out', str(out), env_extra={'RTML_CACHE': str(tmp_path / 'c')})
+    assert r.returncode == 0, r.stderr
+    assert 'synthetic faces' in r.stdout and '| eigenfaces |' in r.stdout
+    assert sorted(p.name for p in out.iterdir()) == ['config.json', 'results.json', 'results.md', 'roc.png']
+    res = json.loads((out / 'results.json').read_text())
+    assert sorted(res) == ['eigenfaces', 'lbp']
+    for row in res.values():
+        assert 0.55 < row['accuracy'] < 1 and 0.5 < row['auc'] <= 1 and row['seconds'] > 0
+        assert row['n_pairs'] == 10 * 2 * (row['n_pairs'] // 20) and len(row['fold_accuracy']) == 10
+        assert set(row['tar_at_far']) == {'0.001', '0.01'}
+    assert '| lbp |' in (out / 'results.md').read_text()
+    assert json.loads((out / 'config.json').read_text())['protocol'] == 'view2'
+
+
+def test_bad_lfw_path_is_one_clear_message(tmp_path):
+    r = run('baselines', '--lfw', str(tmp_path / 'missing'), '--out', str(tmp_path / 'o'))
+    assert r.returncode == 2
+    assert 'rtml baselines: error: LFW folder' in r.stderr and 'Traceback' not in r.stderr
+    assert not (tmp_path / 'o').exists()
+
+
+def test_bad_flag_value():
+    r = run('baselines', '--protocol', 'view3')
+    assert r.returncode == 2 and "invalid choice: 'view3'" in r.stderr
+
+
+def test_info_on_an_lfw_copy(tiny_lfw):
+    r = run('info', '--lfw', str(tiny_lfw), '--no-verify', '--size', '24')
+    assert r.returncode == 0, r.stderr
+    assert 'View 2 folds             10' in r.stdout
+
+
+def test_download_lfw_without_internet_says_where_to_place_files(tmp_path, monkeypatch, capsys):
+    import sklearn.datasets
+    def offline(**kw): raise OSError('no route to host')
+    monkeypatch.setattr(sklearn.datasets, 'fetch_lfw_pairs', offline)
+    assert cli.main(['download-lfw', '--dest', str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert 'could not download LFW' in err and 'no route to host' in err and 'pairs.txt' in err
+
+
+def test_bad_crop_flag():
+    r = run('info', '--crop', '0.5,0.5,0.2,0.9')
+    assert r.returncode == 2 and 'argument --crop: crop must satisfy' in r.stderr
