@@ -73,11 +73,11 @@ def _identities(n, rng):
     "Parameters of `n` synthetic identities, one array of shape (n,) or (n,3) per trait."
     u = lambda lo, hi, *s: rng.uniform(lo, hi, (n, *s))
     pick = lambda palette, jitter: np.clip(palette[rng.integers(len(palette), size=n)] + rng.normal(0, jitter, (n, 3)), 0, 1)
-    return dict(face_a=u(.50, .64), face_b=u(.66, .82), skin=pick(_SKIN, .04), hair=pick(_HAIR, .05),
-                hair_volume=u(.02, .20), hairline=u(-.78, -.42), eye_dx=u(.20, .32), eye_y=u(-.22, -.04),
-                eye_a=u(.08, .13), eye_b=u(.035, .06), iris=pick(_IRIS, .05), brow_up=u(.07, .15),
-                brow_t=u(.015, .045), brow_tilt=u(-.25, .25), nose_len=u(.14, .30), nose_w=u(.05, .10),
-                mouth_y=u(.30, .48), mouth_w=u(.14, .28), lip_t=u(.02, .05), lips=pick(_SKIN[:1] * [[.8,.45,.45]], .06),
+    return dict(face_a=u(.52, .68), face_b=u(.70, .86), skin=pick(_SKIN, .04), hair=pick(_HAIR, .05),
+                hair_volume=u(.02, .20), hairline=u(-.78, -.42), eye_dx=u(.22, .34), eye_y=u(-.24, -.06),
+                eye_a=u(.10, .16), eye_b=u(.06, .09), iris=pick(_IRIS, .05), brow_up=u(.10, .18),
+                brow_t=u(.02, .05), brow_tilt=u(-.25, .25), nose_len=u(.18, .34), nose_w=u(.06, .12),
+                mouth_y=u(.34, .52), mouth_w=u(.16, .30), lip_t=u(.03, .06), lips=pick(_SKIN[:1] * [[.8,.45,.45]], .06),
                 beard=(rng.random(n) < .25).astype(float), glasses=(rng.random(n) < .15).astype(float))
 
 def render_faces(ids, person, size=64, seed=0):
@@ -119,7 +119,7 @@ def render_faces(ids, person, size=64, seed=0):
     curve = my - smile * .12 * ((fx / mw) ** 2)
     mouth = _ellipse(fx, y, 0, curve, mw, col('lip_t'), px) * face
     img = _paint(img, mouth, p['lips'])
-    light = g(.6, 1.3) * (1 + g(0, .6) * (u[None] * np.cos(g(0, 6.3)) + v[None] * np.sin(g(0, 6.3))))
+    light = g(.65, 1.25) * (1 + g(0, .45) * (u[None] * np.cos(g(0, 6.3)) + v[None] * np.sin(g(0, 6.3))))
     img = img * light[..., None] + rng.normal(0, .05, (n, 1, 1, 3)).astype(np.float32)
     img += rng.standard_normal(img.shape, np.float32) * g(.01, .05)[..., None]
     return (np.clip(img, 0, 1) * 255).round().astype(np.uint8)
