@@ -133,17 +133,21 @@ class VerificationReport:
 def verification_report(similarities, # one score per pair, higher: more alike
                         is_same, # True for a same-person pair
                         folds=None, # fold of each pair; None: 10 folds in order
-                        fars=DEFAULT_FARS): # FARs to report TAR at
+                        fars=DEFAULT_FARS, # FARs to report TAR at
+                        thresholds=None): # one per fold to judge with (say, the clean ones for attacked pairs); None: chosen on the other folds
     "10-fold accuracy (threshold from the other nine folds), ROC, AUC, EER and TAR@FAR."
     s, y = np.asarray(similarities, np.float64).ravel(), np.asarray(is_same, bool).ravel()
     if len(s) != len(y): raise ValueError(f"similarities has {len(s)} entries, is_same has {len(y)}")
     if not np.isfinite(s).all(): raise ValueError(f"similarities has {int((~np.isfinite(s)).sum())} non-finite values")
     folds = np.arange(len(s)) * 10 // len(s) if folds is None else np.asarray(folds).ravel()
     if len(folds) != len(s): raise ValueError(f"folds has {len(folds)} entries, similarities has {len(s)}")
-    accs, ts = [], []
-    for k in np.unique(folds):
+    accs, ts, ks = [], [], np.unique(folds)
+    if thresholds is not None and len(thresholds) != len(ks):
+        raise ValueError(f"thresholds has {len(thresholds)} entries for {len(ks)} folds")
+    for i, k in enumerate(ks):
         test = folds == k
-        t, _ = best_threshold(s[~test], y[~test]) if (~test).any() else best_threshold(s, y)
+        if thresholds is not None: t = float(thresholds[i])
+        else: t, _ = best_threshold(s[~test], y[~test]) if (~test).any() else best_threshold(s, y)
         accs.append(float(((s[test] >= t) == y[test]).mean())); ts.append(t)
     far, tar, _ = roc_curve(s, y)
     return VerificationReport(float(np.mean(accs)), float(np.std(accs)), auc(far, tar), eer(far, tar),
