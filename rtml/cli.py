@@ -11,8 +11,8 @@ from . import __version__
 from .data import DataError, LFW_HELP, cache_dir, check_crop, load_faces
 
 # %% auto #0
-__all__ = ['add_data_args', 'faces_from_args', 'run_config', 'write_results', 'baselines', 'download_lfw', 'info', 'make_parser',
-           'main']
+__all__ = ['add_data_args', 'faces_from_args', 'run_config', 'write_results', 'baselines', 'source', 'download_lfw', 'info',
+           'make_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #0140ecb9
 def add_data_args(p):
@@ -71,6 +71,41 @@ def baselines(args):
     print(f"({time.time() - t0:.1f} s) wrote {args.out}/results.json, results.md, roc.png, config.json")
 
 # %% ../nbs/90_cli.ipynb #3bbf0f35
+def _eps(text):
+    "Parse an epsilon: '2/255', '0.0078' or '2' (read as 2/255 when above 1)."
+    try: v = float(text.split('/')[0]) / float(text.split('/')[1]) if '/' in text else float(text)
+    except (ValueError, ZeroDivisionError): raise argparse.ArgumentTypeError(f"not an epsilon: {text!r} (try 2/255)") from None
+    return v / 255 if v > 1 else v
+
+def source(args):
+    "Train the standard or robust source on each split and report verification clean and under attack."
+    from dataclasses import asdict, replace
+    from rtml.training import SourceConfig, ROBUST, train_source
+    from rtml.attacks import robustness_report, robustness_table
+    from rtml.verification import reports_table
+    data = faces_from_args(args)
+    cfg = SourceConfig(**(ROBUST if args.robust else {}))
+    overrides = {k: getattr(args, k) for k in ('epochs', 'loss', 'eps', 'alpha', 'consistency', 'width', 'lr', 'batch_size') if getattr(args, k) is not None}
+    cfg = replace(cfg, seed=args.seed, device=args.device, **overrides)
+    print('config:', json.dumps(asdict(cfg)), flush=True)
+    out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
+    (out / 'config.json').write_text(json.dumps({**run_config(args, data), 'source': asdict(cfg)}, indent=1))
+    splits, merged = data.splits(args.protocol), {}
+    for sp in splits:
+        t0 = time.time()
+        model, hist = train_source(data, sp.train, cfg, out=out / sp.name, resume=args.resume, progress=not args.quiet)
+        secs = sum(h['seconds'] for h in hist)
+        rep = robustness_report(model.cpu(), data, sp, eps_list=(0, *args.attack_eps), steps=args.attack_steps)
+        print(f"{sp.name}: trained in {secs:.0f} s\n{robustness_table({sp.name: rep})}", flush=True)
+        merged[sp.name] = {str(e): r.to_dict() for e, r in rep.items()} | {'train_seconds': secs}
+    (out / 'robustness.json').write_text(json.dumps(merged, indent=1))
+    if len(splits) == 1:
+        (out / 'robustness.md').write_text(f"# {'Robust' if args.robust else 'Standard'} source, {args.protocol}, {data.source}\n\n"
+                                           f"(rtml's reconstruction; 10-step PGD pair attacks, clean thresholds)\n\n"
+                                           f"{robustness_table({splits[0].name: rep})}\n")
+    print(f"wrote {out}/robustness.json and each split's checkpoint.pt")
+
+# %% ../nbs/90_cli.ipynb #6d6d90a5
 def download_lfw(args):
     "Fetch LFW (funneled images and pairs files) through scikit-learn's fetcher."
     from sklearn.datasets import fetch_lfw_pairs
@@ -94,7 +129,7 @@ def info(args):
         except DataError as e: print(f"{name:<24} unavailable: {e}")
     print(f"{'cache folder':<24} {cache_dir()}")
 
-# %% ../nbs/90_cli.ipynb #6d6d90a5
+# %% ../nbs/90_cli.ipynb #2fb255a6
 def make_parser():
     "The `rtml` argument parser with all subcommands."
     parser = argparse.ArgumentParser(prog='rtml', description='Robust metric transfer: adversarial examples, robust metrics, '
@@ -106,6 +141,23 @@ def make_parser():
     p.add_argument('--protocol', choices=['view1', 'view2'], default='view2', help='LFW protocol (default: view2)')
     p.add_argument('--out', default='runs/baselines', help='output folder (default: runs/baselines)')
     p.set_defaults(func=baselines)
+    p = sub.add_parser('source', help='train the standard or robust source and report it under attack', description=source.__doc__)
+    add_data_args(p)
+    p.add_argument('--robust', action='store_true', help='joint adversarial training (the robust source)')
+    p.add_argument('--protocol', choices=['view1', 'view2'], default='view1', help='LFW protocol (default: view1)')
+    p.add_argument('--epochs', type=int); p.add_argument('--loss'); p.add_argument('--width', type=int)
+    p.add_argument('--lr', type=float); p.add_argument('--batch-size', type=int)
+    p.add_argument('--eps', type=_eps, help='training attack budget, e.g. 3/255')
+    p.add_argument('--alpha', type=float, help='weight of the clean loss (1 - alpha: adversarial)')
+    p.add_argument('--consistency', type=float, help='weight of 1 - cos(clean, adversarial embedding)')
+    p.add_argument('--attack-eps', type=lambda t: [_eps(v) for v in t.split(',')], default=[1 / 255, 2 / 255, 4 / 255, 8 / 255],
+                   help='budgets of the evaluation attacks (default: 1/255,2/255,4/255,8/255)')
+    p.add_argument('--attack-steps', type=int, default=10, help='PGD steps of the evaluation attacks (default: 10)')
+    p.add_argument('--device', default='auto', help="'auto' (CUDA, MPS, CPU), 'cpu', 'cuda', ...")
+    p.add_argument('--out', default='runs/source', help='output folder (default: runs/source)')
+    p.add_argument('--resume', action='store_true', help='continue from the checkpoints in --out')
+    p.add_argument('--quiet', action='store_true', help='no progress bars')
+    p.set_defaults(func=source)
     p = sub.add_parser('download-lfw', help="download LFW through scikit-learn's fetcher", description=download_lfw.__doc__)
     p.add_argument('--dest', default='~/scikit_learn_data', help='download folder (default: ~/scikit_learn_data)')
     p.set_defaults(func=download_lfw)
@@ -118,7 +170,7 @@ def main(argv=None):
     "Entry point of the `rtml` console script: 0 on success, 2 on bad input (with one clear message)."
     args = make_parser().parse_args(argv)
     try: args.func(args)
-    except DataError as e:
+    except (DataError, ValueError) as e:  # bad input or settings: one message, no traceback
         print(f"rtml {args.command}: error: {e}", file=sys.stderr)
         return 2
     return 0

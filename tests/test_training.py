@@ -1,0 +1,34 @@
+"Source training from the command line: outputs, resume, and bad settings."
+import json, os, subprocess, sys
+from pathlib import Path
+
+RTML = str(Path(sys.executable).parent / 'rtml')
+
+
+def run(*args, cache):
+    env = {k: v for k, v in os.environ.items() if k != 'RTML_LFW'} | {'RTML_CACHE': str(cache)}
+    return subprocess.run([RTML, *args], capture_output=True, text=True, env=env, timeout=900)
+
+
+def test_robust_source_on_synthetic_faces_then_resume(tmp_path):
+    out = tmp_path / 'src'
+    args = ['source', '--robust', '--epochs', '2', '--width', '8', '--attack-steps', '2', '--attack-eps', '4/255', '--quiet', '--out', str(out)]
+    r = run(*args, cache=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert '"adversarial": "fgsm"' in r.stdout and '| view1 |' in r.stdout
+    res = json.loads((out / 'robustness.json').read_text())['view1']
+    assert set(res) == {'0', str(4 / 255), 'train_seconds'}
+    assert 0 <= res[str(4 / 255)]['accuracy'] <= 1 and res['0']['n_pairs'] > 0
+    assert (out / 'view1' / 'checkpoint.pt').is_file() and len(json.loads((out / 'view1' / 'history.json').read_text())) == 2
+    # a finished run resumed trains nothing more and reports the same network
+    again = run(*args, '--resume', cache=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads((out / 'robustness.json').read_text())['view1']['0']['accuracy'] == res['0']['accuracy']
+    # other settings on the same folder are refused with one message
+    other = run('source', '--epochs', '3', '--width', '8', '--quiet', '--out', str(out), '--resume', cache=tmp_path)
+    assert other.returncode == 2 and 'other settings' in other.stderr and 'Traceback' not in other.stderr
+
+
+def test_bad_epsilon_flag(tmp_path):
+    r = run('source', '--eps', 'two', cache=tmp_path)
+    assert r.returncode == 2 and "not an epsilon: 'two'" in r.stderr
