@@ -52,7 +52,7 @@ class SourceConfig:
         names = {f.name for f in fields(cls)}
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in names})
 
-ROBUST = dict(adversarial='fgsm', eps=3 / 255, alpha=0.5, consistency=0.5, eps_warmup=2.0)  # the robust source's settings
+ROBUST = dict(adversarial="fgsm", eps=2 / 255, alpha=0.6, consistency=0.5, eps_warmup=2.0)  # the robust source's settings
 
 def pick_device(name='auto'):
     "The device to train on: `name`, or for 'auto' CUDA, then Apple's MPS, then the CPU."
