@@ -108,7 +108,6 @@ def train_source(data:FaceData, # faces
                  resume=False, # continue from `out/checkpoint.pt` if it exists
                  progress=True,
                  callback=None): # called as callback(epoch, history) after each epoch's checkpoint
-
     "Train a source embedding network (standard or joint adversarial); returns (model in eval mode, history)."
     from tqdm.auto import tqdm
     cfg = cfg or SourceConfig()
@@ -130,7 +129,8 @@ def train_source(data:FaceData, # faces
     ckpt = Path(out) / 'checkpoint.pt' if out else None
     if resume and ckpt and ckpt.is_file():
         state = torch.load(ckpt, map_location=device, weights_only=False)
-        if state['config'] != asdict(cfg):
+        same = lambda c: {k: v for k, v in c.items() if k != 'device'}  # a run may resume on another device
+        if same(state['config']) != same(asdict(cfg)):
             raise ValueError(f"{ckpt} was written with other settings; use another --out, or drop --resume to start afresh")
         model.load_state_dict(state['model']); loss_fn.load_state_dict(state['loss'])
         opt.load_state_dict(state['opt']); sched.load_state_dict(state['sched'])
