@@ -26,7 +26,8 @@ def test_budget_range_and_model_state(net, x, norm, eps, random_start, training)
     with torch.no_grad(): clean = net.eval()(x)
     net.train(training)
     buffers = {k: v.clone() for k, v in net.state_dict().items()}
-    xa = pgd(net, x, embedding_shift(clean), eps, steps=4, norm=norm, random_start=random_start)
+    # dodging against another face: unlike the embedding shift, its gradient at the clean image is not zero
+    xa = pgd(net, x, dodging(clean.roll(1, 0)), eps, steps=4, norm=norm, random_start=random_start)
     d = (xa - x).flatten(1)
     size = d.abs().max(1).values if norm == 'linf' else d.norm(dim=1)
     assert size.max() <= eps + 1e-6
@@ -40,6 +41,13 @@ def test_budget_range_and_model_state(net, x, norm, eps, random_start, training)
     for p in net.parameters(): p.grad = None
 
 
+def test_embedding_shift_needs_a_random_start(net, x):
+    net.eval()
+    with torch.no_grad(): clean = net(x)
+    assert torch.equal(fgsm(net, x, embedding_shift(clean), 4 / 255), x)  # zero gradient at the clean image
+    assert not torch.equal(pgd(net, x, embedding_shift(clean), 4 / 255, 3), x)
+
+
 def test_zero_budget_and_bad_arguments(net, x):
     assert torch.equal(pgd(net, x, embedding_shift(net.eval()(x)), 0.0), x)
     with pytest.raises(ValueError, match="norm must be 'linf' or 'l2'"): pgd(net, x, lambda e: e.sum(), 0.1, norm='l1')
@@ -48,11 +56,13 @@ def test_zero_budget_and_bad_arguments(net, x):
 
 def test_fgsm_is_one_sign_step(net, x):
     net.eval()
-    obj = embedding_shift(net(x).detach())
+    with torch.no_grad(): obj = dodging(net(x).roll(1, 0))
     xa = fgsm(net, x, obj, 4 / 255)
-    moved = (xa - x).abs()
-    inside = (x > 4 / 255) & (x < 1 - 4 / 255)  # pixels the clip cannot touch
-    assert torch.allclose(moved[inside], torch.full_like(moved[inside], 4 / 255), atol=1e-6)
+    xg = x.clone().requires_grad_(True)
+    g, = torch.autograd.grad(obj(net(xg)), xg)
+    assert torch.allclose(xa, (x + 4 / 255 * g.sign()).clamp(0, 1), atol=1e-7)
+    assert (g != 0).float().mean() > 0.99  # so the step really moved almost every pixel
+    for p in net.parameters(): p.grad = None
 
 
 def test_dodging_and_impersonation_move_the_similarity(net, x):
