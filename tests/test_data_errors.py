@@ -9,6 +9,14 @@ def load(root, **kw):
     return load_lfw(root, size=24, crop=None, verify=False, progress=False, **kw)
 
 
+def edit_line(path, index, change):
+    "Rewrite line `index` (0-based) of a protocol file as `change(old_line)`; returns the old line."
+    lines = path.read_text().splitlines()
+    old, lines[index] = lines[index], change(lines[index])
+    path.write_text('\n'.join(lines) + '\n')
+    return old
+
+
 def test_a_good_copy_loads(tiny_lfw, tiny_faces):
     data = load(tiny_lfw)
     assert data.names == tiny_faces.names and len(data) == len(tiny_faces)
@@ -39,18 +47,12 @@ def test_md5_mismatch(tiny_lfw):
 
 
 def test_malformed_line_names_file_and_line(tiny_lfw):
-    p = tiny_lfw / 'pairsDevTest.txt'
-    lines = p.read_text().splitlines()
-    lines[3] = lines[3].split('\t')[0] + '\tthree\t2'
-    p.write_text('\n'.join(lines) + '\n')
+    edit_line(tiny_lfw / 'pairsDevTest.txt', 3, lambda l: l.split('\t')[0] + '\tthree\t2')
     with pytest.raises(DataError, match=r"pairsDevTest\.txt:4: expected a whole number, got 'three'"): load(tiny_lfw)
 
 
 def test_wrong_kind_of_line(tiny_lfw):
-    p = tiny_lfw / 'pairs.txt'
-    lines = p.read_text().splitlines()
-    lines[1] += '\t1'
-    p.write_text('\n'.join(lines) + '\n')
+    edit_line(tiny_lfw / 'pairs.txt', 1, lambda l: l + '\t1')
     with pytest.raises(DataError, match=r"pairs\.txt:2: expected 'name n1 n2' \(a same-person pair\)"): load(tiny_lfw)
 
 
@@ -61,28 +63,18 @@ def test_truncated_pairs_file(tiny_lfw):
 
 
 def test_pair_naming_a_missing_image(tiny_lfw, tiny_faces):
-    p = tiny_lfw / 'pairs.txt'
-    lines = p.read_text().splitlines()
-    name = lines[1].split('\t')[0]
-    lines[1] = f"{name}\t1\t99"
-    p.write_text('\n'.join(lines) + '\n')
+    name = edit_line(tiny_lfw / 'pairs.txt', 1, lambda l: l.split('\t')[0] + '\t1\t99').split('\t')[0]
     n = tiny_faces.protocol.counts[name]
     with pytest.raises(DataError, match=rf"pairs\.txt:2: {name} has {n} image\(s\), there is no image 99"): load(tiny_lfw)
 
 
 def test_pair_naming_an_unknown_person(tiny_lfw):
-    p = tiny_lfw / 'pairsDevTrain.txt'
-    lines = p.read_text().splitlines()
-    lines[1] = "Nobody_At_All\t1\t2"
-    p.write_text('\n'.join(lines) + '\n')
+    edit_line(tiny_lfw / 'pairsDevTrain.txt', 1, lambda l: "Nobody_At_All\t1\t2")
     with pytest.raises(DataError, match=r"pairsDevTrain\.txt:2: no person 'Nobody_At_All'"): load(tiny_lfw)
 
 
 def test_people_file_naming_an_unknown_person(tiny_lfw):
-    p = tiny_lfw / 'peopleDevTest.txt'
-    lines = p.read_text().splitlines()
-    lines[2] = "Nobody_At_All\t3"
-    p.write_text('\n'.join(lines) + '\n')
+    edit_line(tiny_lfw / 'peopleDevTest.txt', 2, lambda l: "Nobody_At_All\t3")
     with pytest.raises(DataError, match=r"peopleDevTest\.txt:3: no person 'Nobody_At_All'"): load(tiny_lfw)
 
 
