@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from .data import FaceData, Pairs, Split, to_tensor
-from .verification import embed_images, pair_similarities, verification_report
+from .verification import embed_images, pair_scores, verification_report
 
 # %% auto #0
 __all__ = ['attack_mode', 'project', 'pgd', 'fgsm', 'metric_loss', 'embedding_shift', 'dodging', 'impersonation', 'pair_attack',
@@ -115,8 +115,7 @@ def attack_pairs(model, data:FaceData, pairs:Pairs, eps, steps=10, norm='linf', 
 def robustness_report(model, data:FaceData, split:Split, eps_list=(0, 1 / 255, 2 / 255, 4 / 255, 8 / 255), steps=10, **kw):
     "{eps: VerificationReport} on `split.test` under PGD pair attacks, judged with the clean thresholds."
     model.eval()
-    emb = embed_images(model, data.images)
-    clean = verification_report(pair_similarities(emb, split.test), split.test.same, split.test.fold)
+    clean = verification_report(pair_scores(model, data.images, split.test), split.test.same, split.test.fold)
     out = {0: clean}
     for eps in eps_list:
         if eps == 0: continue

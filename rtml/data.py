@@ -18,8 +18,8 @@ from PIL import Image
 __all__ = ['PairRow', 'OFFICIAL_MD5', 'LFW_CROP', 'IMAGE_SUFFIXES', 'IMAGE_FOLDERS', 'LFW_HELP', 'DataError', 'Protocol',
            'render_faces', 'make_protocol', 'check_md5', 'read_names', 'read_people', 'read_pairs', 'write_pairs',
            'write_people', 'write_protocol', 'read_protocol', 'Pairs', 'Split', 'class_folds', 'FaceData',
-           'synthetic_faces', 'cache_dir', 'check_crop', 'decode_face', 'decode_images', 'find_lfw', 'load_lfw',
-           'write_face_folder', 'load_identity_folder', 'to_tensor', 'to_gray', 'gray_lowres', 'lbp_codes',
+           'person_numbers', 'synthetic_faces', 'cache_dir', 'check_crop', 'decode_face', 'decode_images', 'find_lfw',
+           'load_lfw', 'write_face_folder', 'load_identity_folder', 'to_tensor', 'to_gray', 'gray_lowres', 'lbp_codes',
            'lbp_histograms', 'lbp_view', 'load_faces']
 
 # %% ../nbs/00_data.ipynb #27f3ab47
@@ -397,6 +397,11 @@ class FaceData:
         raise DataError(f"protocol must be 'view1' or 'view2', got {protocol!r}")
 
 # %% ../nbs/00_data.ipynb #d5f72388
+def person_numbers(names, counts):
+    "(person, number) arrays for images ordered by person (`names`) then image number, from 1."
+    person = np.repeat(np.arange(len(names)), [counts[p] for p in names])
+    return person, np.concatenate([np.arange(1, counts[p] + 1) for p in names])
+
 def synthetic_faces(n_people=120, # identities
                     images=(4, 14), # images per person: drawn uniformly from this range (inclusive)
                     size=64, # image side in pixels
@@ -406,10 +411,9 @@ def synthetic_faces(n_people=120, # identities
     rng = np.random.default_rng(seed)
     names = [f"Synthetic_Person_{i:04d}" for i in range(n_people)]
     counts = dict(zip(names, rng.integers(images[0], images[1] + 1, n_people).tolist()))
-    person = np.repeat(np.arange(n_people), list(counts.values()))
+    person, number = person_numbers(names, counts)
     ids = _identities(n_people, rng)
     chunks = [render_faces(ids, person[s:s + 512], size, seed=seed * 1000 + k) for k, s in enumerate(range(0, len(person), 512))]
-    number = np.concatenate([np.arange(1, n + 1) for n in counts.values()])
     return FaceData(np.concatenate(chunks), person, number, names, make_protocol(counts, pairs_per_fold=pairs_per_fold, seed=seed),
                     f"synthetic(n_people={n_people}, seed={seed})")
 
@@ -519,9 +523,7 @@ def load_lfw(root=None, # LFW folder; None: the RTML_LFW environment variable
     names = sorted(counts)
     files = [f"{p}/{p}_{i:04d}.jpg" for p in names for i in range(1, counts[p] + 1)]
     images = decode_images(image_dir, files, size, crop, cache=cache, progress=progress)
-    person = np.repeat(np.arange(len(names)), [counts[p] for p in names])
-    number = np.concatenate([np.arange(1, counts[p] + 1) for p in names])
-    return FaceData(images, person, number, names, protocol, f"lfw:{image_dir}", files)
+    return FaceData(images, *person_numbers(names, counts), names, protocol, f"lfw:{image_dir}", files)
 
 # %% ../nbs/00_data.ipynb #499569dd
 def write_face_folder(data:FaceData, folder, protocol=True):
@@ -552,9 +554,7 @@ def load_identity_folder(root, # folder with one subfolder of images per person
     if not counts: raise DataError(f"{root}: no person folder with at least {min_images} image(s) ({'/'.join(IMAGE_SUFFIXES)})")
     names = sorted(counts)
     images = decode_images(root, files, size, crop, cache=cache, progress=progress)
-    person = np.repeat(np.arange(len(names)), [counts[p] for p in names])
-    number = np.concatenate([np.arange(1, counts[p] + 1) for p in names])
-    return FaceData(images, person, number, names, make_protocol(counts, pairs_per_fold=pairs_per_fold, seed=seed),
+    return FaceData(images, *person_numbers(names, counts), names, make_protocol(counts, pairs_per_fold=pairs_per_fold, seed=seed),
                     f"folder:{root}", files)
 
 # %% ../nbs/00_data.ipynb #8a761374

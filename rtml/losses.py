@@ -13,7 +13,7 @@ import torch.nn.functional as F
 # %% auto #0
 __all__ = ['LOSSES', 'PAIR_LOSSES', 'pair_masks', 'pairwise_distance', 'mean_nonzero', 'ContrastiveLoss', 'TripletBatchHardLoss',
            'MultiSimilarityLoss', 'MarginSoftmax', 'NormSoftmaxLoss', 'CosFaceLoss', 'ArcFaceLoss', 'make_loss',
-           'pk_batches']
+           'pk_batch_count', 'pk_batches']
 
 # %% ../nbs/03_losses.ipynb #2a9163d0
 def pair_masks(labels):
@@ -103,6 +103,11 @@ def make_loss(name, num_classes, emb_dim):
     if name not in LOSSES: raise ValueError(f"unknown loss {name!r}: choose one of {', '.join(LOSSES)}")
     return LOSSES[name](num_classes, emb_dim)
 
+def pk_batch_count(labels, p, k):
+    "Batches in one epoch of `pk_batches`: the images of people with two or more, over P x K."
+    counts = torch.as_tensor(labels).unique(return_counts=True)[1]
+    return max(1, int(counts[counts >= 2].sum()) // (p * k))
+
 def pk_batches(labels, p, k, generator=None):
     "Index batches of `p` identities x `k` images, about one epoch's worth; identities with one image are skipped."
     labels = torch.as_tensor(labels)
@@ -110,8 +115,7 @@ def pk_batches(labels, p, k, generator=None):
     ids = ids[counts >= 2]
     if len(ids) < p: raise ValueError(f"P x K batches need {p} identities with two or more images, there are {len(ids)}")
     by_id = {int(i): torch.nonzero(labels == i).flatten() for i in ids}
-    n_batches = max(1, int(counts[counts >= 2].sum()) // (p * k))
-    for _ in range(n_batches):
+    for _ in range(pk_batch_count(labels, p, k)):
         chosen = ids[torch.randperm(len(ids), generator=generator)[:p]]
         batch = []
         for i in chosen.tolist():

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from .data import FaceData, Split, to_tensor
 from .models import ResNetEmbed, count_macs, count_params
-from .losses import PAIR_LOSSES, make_loss, pk_batches
+from .losses import PAIR_LOSSES, make_loss, pk_batch_count, pk_batches
 from .attacks import metric_loss, pgd
 from .verification import embed_images, pair_similarities, verification_report
 
@@ -122,7 +122,7 @@ def train_source(data:FaceData, # faces
     params = list(model.parameters()) + list(loss_fn.parameters())
     opt = torch.optim.AdamW(params, cfg.lr, weight_decay=cfg.weight_decay)
     pair_based = cfg.loss in PAIR_LOSSES
-    steps_per_epoch = (len(list(pk_batches(y_all, *cfg.pk))) if pair_based else len(rows) // cfg.batch_size) or 1
+    steps_per_epoch = (pk_batch_count(y_all, *cfg.pk) if pair_based else len(rows) // cfg.batch_size) or 1
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * steps_per_epoch, pct_start=0.15)
     gen = torch.Generator().manual_seed(cfg.seed)
     history, start = [], 0
