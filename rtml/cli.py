@@ -11,8 +11,8 @@ from . import __version__
 from .data import DataError, LFW_HELP, cache_dir, check_crop, load_faces
 
 # %% auto #0
-__all__ = ['add_data_args', 'faces_from_args', 'run_config', 'write_results', 'baselines', 'source', 'download_lfw', 'info',
-           'make_parser', 'main']
+__all__ = ['add_data_args', 'faces_from_args', 'run_config', 'write_results', 'baselines', 'source', 'pipeline', 'download_lfw',
+           'info', 'make_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #0140ecb9
 def add_data_args(p):
@@ -105,6 +105,15 @@ def source(args):
                                            f"{robustness_table({splits[0].name: rep})}\n")
     print(f"wrote {out}/robustness.json and each split's checkpoint.pt")
 
+# %% ../nbs/90_cli.ipynb #da7262cb
+def pipeline(args):
+    "Train and evaluate every row (baselines, standard and robust source, target alone and imitating each), write the results."
+    from rtml.pipeline import preset_from_args, run_pipeline
+    preset = preset_from_args(args)
+    data = faces_from_args(args)
+    out = args.out or f"runs/{preset.name}-{args.protocol}"
+    run_pipeline(data, preset, args.protocol, out, resume=args.resume, progress=not args.quiet)
+
 # %% ../nbs/90_cli.ipynb #6d6d90a5
 def download_lfw(args):
     "Fetch LFW (funneled images and pairs files) through scikit-learn's fetcher."
@@ -158,6 +167,17 @@ def make_parser():
     p.add_argument('--resume', action='store_true', help='continue from the checkpoints in --out')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
     p.set_defaults(func=source)
+    p = sub.add_parser('pipeline', help='every row of the RTML comparison: baselines, sources, targets; table, ROC, UMAP',
+                       description=pipeline.__doc__)
+    p.add_argument('--preset', default='quick', help="'quick' (CPU, about 30 min on LFW View 1) or 'full' (GPU) (default: quick)")
+    add_data_args(p)
+    p.add_argument('--protocol', choices=['view1', 'view2'], default='view1', help='LFW protocol (default: view1)')
+    p.add_argument('--out', help='output folder (default: runs/PRESET-PROTOCOL)')
+    p.add_argument('--resume', action='store_true', help='continue the run in --out')
+    p.add_argument('--quiet', action='store_true', help='no progress bars')
+    from rtml.pipeline import add_preset_args
+    add_preset_args(p)
+    p.set_defaults(func=pipeline)
     p = sub.add_parser('download-lfw', help="download LFW through scikit-learn's fetcher", description=download_lfw.__doc__)
     p.add_argument('--dest', default='~/scikit_learn_data', help='download folder (default: ~/scikit_learn_data)')
     p.set_defaults(func=download_lfw)

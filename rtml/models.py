@@ -4,13 +4,14 @@
 
 # %% ../nbs/02_models.ipynb #5e3d18f6
 from __future__ import annotations
+import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['Normalize', 'BasicBlock', 'ResNetEmbed', 'count_params', 'count_macs', 'describe', 'shufflenet_embed', 'Embedder',
-           'MLPEmbed', 'throughput']
+__all__ = ['SHUFFLENET_CHANNELS', 'Normalize', 'BasicBlock', 'ResNetEmbed', 'count_params', 'count_macs', 'describe',
+           'shufflenet_embed', 'Embedder', 'MLPEmbed', 'inference_model', 'throughput']
 
 # %% ../nbs/02_models.ipynb #30ad704a
 class Normalize(nn.Module):
@@ -80,17 +81,23 @@ def describe(model, input_shape):
     return f"{type(model).__name__}: {count_params(model) / 1e6:.2f} M parameters, {count_macs(model, input_shape) / 1e6:.1f} M multiply-adds"
 
 # %% ../nbs/02_models.ipynb #a6f8d8fc
+SHUFFLENET_CHANNELS = {'0.5': (24, 48, 96, 192, 1024), '1.0': (24, 116, 232, 464, 1024),
+                       '1.5': (24, 176, 352, 704, 1024), '2.0': (24, 244, 488, 976, 2048)}  # torchvision's widths
+
 def shufflenet_embed(emb_dim=128, # embedding size
                      width='0.5', # torchvision's width multiplier: '0.5', '1.0', '1.5' or '2.0'
                      in_channels=1, # 1 for the grey view
-                     small_input=True): # stride-1 stem and no max-pool, for 32x32 inputs
+                     small_input=True, # stride-1 stem and no max-pool, for 32x32 inputs
+                     repeats=(4, 8, 4), # blocks in each of the three stages (torchvision: 4, 8, 4)
+                     last_channels=None): # channels of the final 1x1 convolution (None: the width's own)
     "ShuffleNetV2 (torchvision) as an embedding network for small inputs: image in [0, 1] -> L2-normalised embedding."
-    from torchvision.models import shufflenetv2
-    factory = {'0.5': shufflenetv2.shufflenet_v2_x0_5, '1.0': shufflenetv2.shufflenet_v2_x1_0,
-               '1.5': shufflenetv2.shufflenet_v2_x1_5, '2.0': shufflenetv2.shufflenet_v2_x2_0}
-    if width not in factory: raise ValueError(f"width must be one of {sorted(factory)}, got {width!r}")
-    net = factory[width](weights=None, num_classes=emb_dim)
-    c = net.conv1[0].out_channels
+    from torchvision.models.shufflenetv2 import ShuffleNetV2
+    if str(width) not in SHUFFLENET_CHANNELS: raise ValueError(f"width must be one of {sorted(SHUFFLENET_CHANNELS)}, got {width!r}")
+    if len(repeats) != 3 or min(repeats) < 1: raise ValueError(f"repeats must be three positive block counts, got {repeats!r}")
+    channels = list(SHUFFLENET_CHANNELS[str(width)])
+    if last_channels: channels[-1] = int(last_channels)
+    net = ShuffleNetV2(list(repeats), channels, num_classes=emb_dim)
+    c = channels[0]
     net.conv1[0] = nn.Conv2d(in_channels, c, 3, 1 if small_input else 2, 1, bias=False)
     if small_input: net.maxpool = nn.Identity()
     return Embedder(net, Normalize((0.5,) * in_channels, (0.25,) * in_channels), emb_dim)
@@ -112,14 +119,21 @@ class MLPEmbed(nn.Module):
     def forward(self, x): return F.normalize(self.net(x.flatten(1)), dim=1)
 
 # %% ../nbs/02_models.ipynb #a22c5d94
+def inference_model(model, input_shape):
+    "`model` in deployment form: traced with TorchScript and frozen (batch norms folded into convolutions), eval mode."
+    model = model.eval()
+    with torch.no_grad(): return torch.jit.freeze(torch.jit.trace(model, torch.rand(2, *input_shape)))
+
 @torch.no_grad()
-def throughput(model, input_shape, batch=256, seconds=1.0, threads=None):
-    "Images per second of `model` in eval mode on the CPU, for inputs of `input_shape`."
+def throughput(model, input_shape, batch=256, seconds=1.0, threads=None, frozen=True):
+    "Images per second of `model` on the CPU for inputs of `input_shape`, in inference form unless `frozen=False`."
     old = torch.get_num_threads()
     if threads: torch.set_num_threads(threads)
-    model = model.eval(); x = torch.rand(batch, *input_shape)
-    model(x)  # warm up
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds: model(x); n += batch
-    torch.set_num_threads(old)
-    return n / (time.perf_counter() - t0)
+    try:
+        model = inference_model(model.cpu(), input_shape) if frozen else model.cpu().eval()
+        x = torch.rand(batch, *input_shape)
+        for _ in range(3): model(x)  # warm up (TorchScript optimises on the first calls)
+        n, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds: model(x); n += batch
+        return n / (time.perf_counter() - t0)
+    finally: torch.set_num_threads(old)

@@ -1,0 +1,106 @@
+"The whole pipeline from the command line on synthetic faces: its files, their contents, resume and determinism."
+import json, os, shutil, subprocess, sys
+from pathlib import Path
+
+import pytest
+
+RTML = str(Path(sys.executable).parent / 'rtml')
+ROWS = ['eigenfaces', 'lbp', 'source_standard', 'source_robust', 'target_alone', 'target_imitates_standard', 'target_imitates_robust']
+TINY = ['--source-epochs', '2', '--robust-epochs', '2', '--target-epochs', '2', '--source-width', '16', '--umap-people', '3',
+        '--attack-steps', '3', '--quiet']
+
+
+def run(*args, cache):
+    env = {k: v for k, v in os.environ.items() if k != 'RTML_LFW'} | {'RTML_CACHE': str(cache)}
+    return subprocess.run([RTML, 'pipeline', *args], capture_output=True, text=True, env=env, timeout=900)
+
+
+@pytest.fixture(scope='module')
+def finished(tmp_path_factory):
+    "One tiny pipeline run on synthetic faces, shared by the tests below."
+    d = tmp_path_factory.mktemp('pipeline')
+    r = run(*TINY, '--out', str(d / 'run'), cache=d)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return d, r
+
+
+def test_writes_every_file(finished):
+    d, r = finished
+    out = d / 'run'
+    assert {p.name for p in out.iterdir() if p.is_file()} == {'results.json', 'results.md', 'roc.png', 'umap.png', 'config.json', 'log.txt'}
+    for png in ('roc.png', 'umap.png'): assert (out / png).read_bytes()[:4] == b'\x89PNG'
+    assert "Preset(name='quick', source_epochs=2" in r.stdout  # the preset, with the overrides, printed at the start
+    cfg = json.loads((out / 'config.json').read_text())
+    assert cfg['protocol'] == 'view1' and cfg['preset']['target_epochs'] == 2 and cfg['preset']['label_fraction'] == 0.1
+    assert 'synthetic' in cfg['data']
+    log = (out / 'log.txt').read_text()
+    assert 'preset:' in log and '[target_imitates_robust-view1]' in log and 'pipeline finished' in log
+
+
+def test_results_json(finished):
+    d, _ = finished
+    res = json.loads((d / 'run' / 'results.json').read_text())
+    assert set(res) == set(ROWS) | {'models'}
+    for row in ROWS:
+        r = res[row]
+        assert 0.4 <= r['accuracy'] <= 1 and 0 <= r['auc'] <= 1 and len(r['fold_accuracy']) == 10, row
+        assert r['seconds'] >= 0 and len(r['roc']['far']) == len(r['roc']['tar']) and r['n_pairs'] > 0
+    for row in ROWS[2:]:  # every network row is attacked, at the preset's budget; the baselines are not
+        assert list(res[row]['attacked']) == [f"{2 / 255:.6g}"], row
+        assert res[row]['attacked'][f"{2 / 255:.6g}"]['accuracy'] <= res[row]['accuracy'] + 0.05
+    assert res['eigenfaces']['attacked'] == {}
+    assert res['source_robust']['seconds'] > res['source_standard']['seconds']  # joint training costs more per epoch
+    m = res['models']
+    for net in ('source', 'target'):
+        assert m[net]['parameters'] > 0 and m[net]['macs'] > 0 and m[net]['images_per_s_batch1'] > 0 and m[net]['images_per_s_batch256'] > 0
+    assert m['target']['input'] == [1, 32, 32] and m['source']['input'] == [3, 64, 64]
+    assert m['ratios']['parameters'] == pytest.approx(m['source']['parameters'] / m['target']['parameters'])
+
+
+def test_results_md(finished):
+    d, _ = finished
+    md = (d / 'run' / 'results.md').read_text()
+    for row in ROWS: assert f"| {row} |" in md
+    assert "not the paper's" in md and 'eps 2/255' in md and 'The claim' in md and 'multiply-adds' in md
+
+
+def test_resume_redoes_nothing_and_recomputes_what_is_missing(finished, tmp_path):
+    d, _ = finished
+    out = tmp_path / 'run'
+    shutil.copytree(d / 'run', out)
+    before = json.loads((out / 'results.json').read_text())
+    (out / 'steps' / 'target_alone-view1.json').unlink()  # as if the run had stopped before evaluating this row
+    ckpt = out / 'target_alone' / 'view1' / 'checkpoint.pt'
+    stamp = ckpt.stat().st_mtime_ns
+    r = run(*TINY, '--out', str(out), '--resume', cache=d)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.count('done before') == len(ROWS) - 1 + 1  # every other row, and the network costs
+    assert 'training target_alone' in r.stdout
+    assert ckpt.stat().st_mtime_ns == stamp  # its training had finished: evaluated again, not retrained
+    after = json.loads((out / 'results.json').read_text())
+    for row in ROWS: assert after[row]['accuracy'] == before[row]['accuracy'], row
+
+
+def test_refuses_to_overwrite_or_mix_settings(finished):
+    d, _ = finished
+    r = run(*TINY, '--out', str(d / 'run'), cache=d)
+    assert r.returncode == 2 and 'add --resume' in r.stderr and 'Traceback' not in r.stderr
+    r = run(*TINY, '--target-lr', '0.01', '--out', str(d / 'run'), '--resume', cache=d)
+    assert r.returncode == 2 and 'other settings' in r.stderr
+
+
+def test_same_seed_same_numbers(finished, tmp_path):
+    d, _ = finished
+    r = run(*TINY, '--out', str(tmp_path / 'again'), cache=d)
+    assert r.returncode == 0, r.stderr[-3000:]
+    a, b = (json.loads((p / 'results.json').read_text()) for p in (d / 'run', tmp_path / 'again'))
+    for row in ROWS: assert a[row]['accuracy'] == b[row]['accuracy'] and a[row]['auc'] == b[row]['auc'], row
+
+
+def test_bad_flags(tmp_path):
+    r = run('--preset', 'huge', cache=tmp_path)
+    assert r.returncode == 2 and "unknown preset 'huge'" in r.stderr
+    r = run('--label-fraction', 'half', cache=tmp_path)
+    assert r.returncode == 2 and "--label-fraction: cannot read 'half'" in r.stderr
+    r = run(*TINY, '--label-fraction', '1.5', '--out', str(tmp_path / 'x'), cache=tmp_path)
+    assert r.returncode == 2 and 'label fraction must be in [0, 1]' in r.stderr
