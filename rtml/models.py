@@ -87,9 +87,10 @@ SHUFFLENET_CHANNELS = {'0.5': (24, 48, 96, 192, 1024), '1.0': (24, 116, 232, 464
 def shufflenet_embed(emb_dim=128, # embedding size
                      width='0.5', # torchvision's width multiplier: '0.5', '1.0', '1.5' or '2.0'
                      in_channels=1, # 1 for the grey view
-                     small_input=True, # stride-1 stem and no max-pool, for 32x32 inputs
+                     small_input=True, # no max-pool after the stem, for 32x32 inputs
                      repeats=(4, 8, 4), # blocks in each of the three stages (torchvision: 4, 8, 4)
-                     last_channels=None): # channels of the final 1x1 convolution (None: the width's own)
+                     last_channels=None, # channels of the final 1x1 convolution (None: the width's own)
+                     stem_stride=None): # stride of the first convolution (None: 1 for small inputs, else torchvision's 2)
     "ShuffleNetV2 (torchvision) as an embedding network for small inputs: image in [0, 1] -> L2-normalised embedding."
     from torchvision.models.shufflenetv2 import ShuffleNetV2
     if str(width) not in SHUFFLENET_CHANNELS: raise ValueError(f"width must be one of {sorted(SHUFFLENET_CHANNELS)}, got {width!r}")
@@ -98,7 +99,7 @@ def shufflenet_embed(emb_dim=128, # embedding size
     if last_channels: channels[-1] = int(last_channels)
     net = ShuffleNetV2(list(repeats), channels, num_classes=emb_dim)
     c = channels[0]
-    net.conv1[0] = nn.Conv2d(in_channels, c, 3, 1 if small_input else 2, 1, bias=False)
+    net.conv1[0] = nn.Conv2d(in_channels, c, 3, stem_stride or (1 if small_input else 2), 1, bias=False)
     if small_input: net.maxpool = nn.Identity()
     return Embedder(net, Normalize((0.5,) * in_channels, (0.25,) * in_channels), emb_dim)
 
@@ -121,8 +122,11 @@ class MLPEmbed(nn.Module):
 # %% ../nbs/02_models.ipynb #a22c5d94
 def inference_model(model, input_shape):
     "`model` in deployment form: traced with TorchScript and frozen (batch norms folded into convolutions), eval mode."
+    import warnings
     model = model.eval()
-    with torch.no_grad(): return torch.jit.freeze(torch.jit.trace(model, torch.rand(2, *input_shape)))
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter('ignore', FutureWarning)  # torch 2.14 marks TorchScript deprecated; it still works and is the CPU baseline
+        return torch.jit.freeze(torch.jit.trace(model, torch.rand(2, *input_shape)))
 
 @torch.no_grad()
 def throughput(model, input_shape, batch=256, seconds=1.0, threads=None, frozen=True):

@@ -104,3 +104,17 @@ def test_bad_flags(tmp_path):
     assert r.returncode == 2 and "--label-fraction: cannot read 'half'" in r.stderr
     r = run(*TINY, '--label-fraction', '1.5', '--out', str(tmp_path / 'x'), cache=tmp_path)
     assert r.returncode == 2 and 'label fraction must be in [0, 1]' in r.stderr
+
+
+def test_view2_one_run_per_fold(tmp_path):
+    "View 2: ten splits, each trained on the other nine folds' people; one report over the ten folds."
+    out = tmp_path / 'v2'
+    r = run('--protocol', 'view2', '--source-epochs', '1', '--robust-epochs', '1', '--target-epochs', '1', '--source-width', '8',
+            '--attack-eps', '', '--umap-people', '2', '--quiet', '--out', str(out), cache=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads((out / 'results.json').read_text())
+    for row in ROWS:
+        assert len(res[row]['fold_accuracy']) == 10 and res[row]['n_pairs'] > 0 and res[row]['attacked'] == {}, row
+    steps = {p.stem for p in (out / 'steps').iterdir()}
+    assert {f"target_imitates_robust-view2-fold{k}" for k in range(10)} <= steps
+    assert sorted(p.name for p in (out / 'source_robust').iterdir()) == sorted(f"view2-fold{k}" for k in range(10))
