@@ -105,7 +105,7 @@ def source(args):
                                            f"{robustness_table({splits[0].name: rep})}\n")
     print(f"wrote {out}/robustness.json and each split's checkpoint.pt")
 
-# %% ../nbs/90_cli.ipynb #d34ffe32
+# %% ../nbs/90_cli.ipynb #e9584645
 def pipeline(args):
     "Train and evaluate every row (baselines, standard and robust source, target alone and imitating each), write the results."
     from rtml.pipeline import preset_from_args, run_pipeline
