@@ -15,7 +15,7 @@ from . import __version__
 from .data import FaceData, Split
 from .baselines import eigenfaces_scores, face_vectors, lbp_features, lbp_scores
 from .models import count_macs, count_params, throughput
-from .training import SourceConfig, load_source, train_source
+from .training import SourceConfig, _save_atomic, load_source, train_source
 from .transfer import TargetConfig, load_target, teacher_embeddings, train_target
 from .attacks import attack_pairs
 from .verification import VerificationReport, embed_images, pair_scores, plot_roc, reports_table, verification_report
@@ -109,7 +109,7 @@ def _parse_eps(text):
 
 def _field_parser(f, default):
     "A function from a flag's text to the value of field `f` (whose preset value is `default`)."
-    eps = f.name.endswith('eps')
+    eps = f.name.endswith('_eps')  # robust_eps, attack_eps (not attack_steps)
     if isinstance(default, tuple):
         kind = _parse_eps if eps else type(default[0]) if default else str
         return lambda t: tuple(kind(v) for v in t.split(',') if v.strip())
@@ -239,7 +239,7 @@ def _run(data, preset, protocol, out, progress):
                     if cache.is_file(): teacher = torch.load(cache)
                     else:
                         teacher = teacher_embeddings(load_source(sources[kind], data.images.shape[1]), data.images[sp.train])
-                        torch.save(teacher, cache)
+                        _save_atomic(teacher, cache)
                 print(f"training {row} on {sp.name}", flush=True)
                 model, hist = train_target(data, sp.train, tcfg, teacher, out=folder, resume=True, progress=progress)
                 return {**score_network(model, data, sp, preset.attack_eps, preset.attack_steps), 'seconds': sum(h['seconds'] for h in hist)}
