@@ -5,7 +5,8 @@
 Measures the networks the pipeline builds (trained ones from --run's checkpoints when they exist, else freshly
 initialised ones of the quick preset: the speed does not depend on the weights), each on its own input (source:
 64x64 RGB; target: its 32x32 grey view), at batch 1 and batch 256, on one thread and on all of torch's threads,
-as eager modules and in deployment form (`rtml.models.inference_model`: TorchScript, batch norms folded).
+as eager modules and in the deployment forms: TorchScript (`rtml.models.inference_model`, batch norms folded)
+and ONNX Runtime (`rtml.models.onnx_model`, when `pip install "rtml[deploy]"` has installed it).
 Prints figures; asserts nothing. Each figure is the best of three timed runs."""
 import argparse, os, platform, time
 from pathlib import Path
@@ -17,7 +18,7 @@ def main():
     ap.add_argument('--seconds', type=float, default=2.0, help='time per measurement')
     args = ap.parse_args()
     import torch
-    from rtml.models import count_macs, count_params, throughput
+    from rtml.models import best_runtime, count_macs, count_params, throughput
     from rtml.pipeline import PRESETS
     from rtml.training import build_source, load_source
     from rtml.transfer import build_target, load_target
@@ -34,18 +35,21 @@ def main():
           f"torch {torch.__version__}; networks {where}")
     for name, (net, shape) in nets.items():
         print(f"{name}: input {'x'.join(map(str, shape))}, {count_params(net) / 1e6:.3f} M parameters, {count_macs(net, shape) / 1e6:.2f} M multiply-adds")
+    runtimes = {'eager': 'eager', 'torchscript': 'TorchScript, frozen', 'onnxruntime': 'ONNX Runtime'}
+    if best_runtime() != 'onnxruntime':
+        del runtimes['onnxruntime']; print('ONNX Runtime is not installed (pip install "rtml[deploy]"): its rows are left out')
     figures = {}
-    for frozen in (False, True):
+    for rt in runtimes:
         for th in sorted({1, threads}):
             for batch in (1, 256):
                 for name, (net, shape) in nets.items():
-                    figures[frozen, th, batch, name] = max(throughput(net, shape, batch, args.seconds, th, frozen) for _ in range(3))
+                    figures[rt, th, batch, name] = max(throughput(net, shape, batch, args.seconds, th, rt) for _ in range(3))
     print(f"\n| form | threads | batch | source (img/s) | target (img/s) | target / source |\n|---|---|---|---|---|---|")
-    for frozen in (False, True):
+    for rt, label in runtimes.items():
         for th in sorted({1, threads}):
             for batch in (1, 256):
-                s, t = figures[frozen, th, batch, 'source'], figures[frozen, th, batch, 'target']
-                print(f"| {'TorchScript, frozen' if frozen else 'eager'} | {th} | {batch} | {s:.0f} | {t:.0f} | {t / s:.2f}x |")
+                s, t = figures[rt, th, batch, 'source'], figures[rt, th, batch, 'target']
+                print(f"| {label} | {th} | {batch} | {s:.0f} | {t:.0f} | {t / s:.2f}x |")
 
 
 if __name__ == '__main__':

@@ -10,8 +10,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['SHUFFLENET_CHANNELS', 'Normalize', 'BasicBlock', 'ResNetEmbed', 'count_params', 'count_macs', 'describe',
-           'shufflenet_embed', 'Embedder', 'MLPEmbed', 'inference_model', 'throughput']
+__all__ = ['SHUFFLENET_CHANNELS', 'RUNTIMES', 'Normalize', 'BasicBlock', 'ResNetEmbed', 'count_params', 'count_macs', 'describe',
+           'shufflenet_embed', 'Embedder', 'MLPEmbed', 'inference_model', 'onnx_model', 'best_runtime', 'throughput']
 
 # %% ../nbs/02_models.ipynb #30ad704a
 class Normalize(nn.Module):
@@ -54,6 +54,7 @@ class ResNetEmbed(nn.Module):
         self.head = nn.Sequential(nn.BatchNorm2d(c), nn.Flatten(), nn.Dropout(dropout),
                                   nn.Linear(c * side * side, emb_dim), nn.BatchNorm1d(emb_dim))
         self.emb_dim = emb_dim
+        self.to(memory_format=torch.channels_last)  # oneDNN runs these convolutions about 1.5x faster channels-last on a CPU
     def forward(self, x): return F.normalize(self.head(self.body(self.stem(self.norm(x)))), dim=1)
 
 # %% ../nbs/02_models.ipynb #be0afece
@@ -128,16 +129,45 @@ def inference_model(model, input_shape):
         warnings.simplefilter('ignore', FutureWarning)  # torch 2.14 marks TorchScript deprecated; it still works and is the CPU baseline
         return torch.jit.freeze(torch.jit.trace(model, torch.rand(2, *input_shape)))
 
+def onnx_model(model, input_shape, threads=None):
+    "`model` exported to ONNX and run by ONNX Runtime on the CPU: a function from a (N, *input_shape) tensor to embeddings."
+    try: import onnxruntime as ort, onnx  # noqa: F401 (the exporter needs onnx)
+    except ImportError:
+        raise ImportError("runtime 'onnxruntime' needs the onnx and onnxruntime packages: pip install \"rtml[deploy]\"") from None
+    import io, warnings
+    buf = io.BytesIO()
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # the TorchScript-based exporter is marked deprecated in torch 2.14; it needs no extra packages
+        torch.onnx.export(model.cpu().eval(), (torch.rand(1, *input_shape),), buf, dynamo=False, input_names=['x'],
+                          output_names=['embedding'], dynamic_axes={'x': {0: 'batch'}, 'embedding': {0: 'batch'}})
+    opts = ort.SessionOptions()
+    if threads: opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
+    session = ort.InferenceSession(buf.getvalue(), opts, providers=['CPUExecutionProvider'])
+    return lambda x: torch.from_numpy(session.run(None, {'x': x.detach().cpu().float().numpy()})[0])
+
+RUNTIMES = ('torchscript', 'onnxruntime', 'eager')
+
+def best_runtime():
+    "'onnxruntime' when it is installed, else 'torchscript'."
+    import importlib.util
+    return 'onnxruntime' if all(importlib.util.find_spec(m) for m in ('onnx', 'onnxruntime')) else 'torchscript'
+
 @torch.no_grad()
-def throughput(model, input_shape, batch=256, seconds=1.0, threads=None, frozen=True):
-    "Images per second of `model` on the CPU for inputs of `input_shape`, in inference form unless `frozen=False`."
+def throughput(model, input_shape, batch=256, seconds=1.0, threads=None,
+               runtime='torchscript'): # 'torchscript', 'onnxruntime', 'eager', or 'auto' (`best_runtime()`)
+    "Images per second of `model` on the CPU for inputs of `input_shape`, run by `runtime`."
+    runtime = best_runtime() if runtime == 'auto' else runtime
+    if runtime not in RUNTIMES: raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)} or 'auto', got {runtime!r}")
     old = torch.get_num_threads()
     if threads: torch.set_num_threads(threads)
     try:
-        model = inference_model(model.cpu(), input_shape) if frozen else model.cpu().eval()
+        model = model.cpu().eval()
+        run = {'torchscript': lambda: inference_model(model, input_shape), 'eager': lambda: model,
+               'onnxruntime': lambda: onnx_model(model, input_shape, threads)}[runtime]()
         x = torch.rand(batch, *input_shape)
-        for _ in range(3): model(x)  # warm up (TorchScript optimises on the first calls)
+        for _ in range(3): run(x)  # warm up (TorchScript optimises on the first calls)
         n, t0 = 0, time.perf_counter()
-        while time.perf_counter() - t0 < seconds: model(x); n += batch
+        while time.perf_counter() - t0 < seconds: run(x); n += batch
         return n / (time.perf_counter() - t0)
     finally: torch.set_num_threads(old)
+

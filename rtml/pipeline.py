@@ -12,17 +12,17 @@ import numpy as np
 import torch
 
 from . import __version__
-from .data import FaceData, Split
+from .data import FaceData, Pairs, Split
 from .baselines import eigenfaces_scores, face_vectors, lbp_features, lbp_scores
-from .models import count_macs, count_params, throughput
+from .models import RUNTIMES, best_runtime, count_macs, count_params, throughput
 from .training import SourceConfig, _save_atomic, load_source, train_source
 from .transfer import TargetConfig, load_target, teacher_embeddings, train_target
 from .attacks import attack_pairs
 from .verification import VerificationReport, embed_images, pair_scores, plot_roc, reports_table, verification_report
 
 # %% auto #0
-__all__ = ['ROWS', 'PRESETS', 'Preset', 'add_preset_args', 'preset_from_args', 'score_network', 'merge_splits', 'run_pipeline',
-           'network_costs', 'claim_verdict', 'results_markdown', 'plot_embeddings']
+__all__ = ['ROWS', 'PRESETS', 'Preset', 'add_preset_args', 'preset_from_args', 'attack_subset', 'score_network', 'merge_splits',
+           'run_pipeline', 'network_costs', 'claim_verdict', 'results_markdown', 'plot_embeddings']
 
 # %% ../nbs/07_pipeline.ipynb #f68471ce
 ROWS = ('eigenfaces', 'lbp', 'source_standard', 'source_robust', 'target_alone', 'target_imitates_standard', 'target_imitates_robust')
@@ -59,8 +59,10 @@ class Preset:
     imit_rkd_distance: float = 0.0
     imit_rkd_angle: float = 0.0
     attack_eps: tuple = (2 / 255,)    # budgets of the evaluation attacks
-    attack_steps: int = 10
+    attacked_pairs: int = 500        # test pairs attacked per split (half same, half different; 0: all)
+    attack_steps: int = 5             # PGD steps of the evaluation attacks (5 is within a point of 10 here, at half the time)
     umap_people: int = 8
+    cost_runtime: str = 'auto'        # runtime of the speed measurements: 'onnxruntime' if installed, else 'torchscript'
     seed: int = 0
     device: str = 'auto'
 
@@ -84,6 +86,7 @@ class Preset:
         if not 0 <= self.label_fraction <= 1: raise ValueError(f"label fraction must be in [0, 1], got {self.label_fraction}")
         if not 0 <= self.robust_alpha <= 1: raise ValueError(f"robust_alpha must be in [0, 1], got {self.robust_alpha}")
         make_view(self.target_view, self.target_size)
+        if self.cost_runtime not in ('auto', *RUNTIMES): raise ValueError(f"cost_runtime must be 'auto' or one of {', '.join(RUNTIMES)}, got {self.cost_runtime!r}")
         return self
 
     def target_config(self):
@@ -98,7 +101,8 @@ PRESETS = {
     'quick': Preset(),
     'full': Preset(name='full', source_epochs=40, source_width=64, source_blocks=(2, 2, 2, 2), batch_size=256,
                    robust_epochs=40, robust_attack='pgd', robust_eps=4 / 255, target_width='1.0', target_repeats=(4, 8, 4),
-                   target_last_channels=1024, target_stem_stride=1, target_epochs=30, attack_eps=(1 / 255, 2 / 255, 4 / 255, 8 / 255)),
+                   target_last_channels=1024, target_stem_stride=1, target_epochs=30, attack_eps=(1 / 255, 2 / 255, 4 / 255, 8 / 255),
+                   attack_steps=10, attacked_pairs=0),
 }
 
 # %% ../nbs/07_pipeline.ipynb #f1eefc2d
@@ -163,20 +167,32 @@ class _Tee:
     def isatty(self): return False
 
 # %% ../nbs/07_pipeline.ipynb #28531e1a
-def score_network(model, data:FaceData, split:Split, attack_eps=(), attack_steps=10):
-    "{'sims': clean similarities of `split.test`, 'attacked': {eps: similarities under a PGD pair attack}}."
+def attack_subset(pairs:Pairs, n=0, seed=0):
+    "Indices of about `n` of `pairs` (all of them when `n` is 0 or too big): the same share of every fold's same and different pairs."
+    if not n or n >= len(pairs): return np.arange(len(pairs))
+    rng, share = np.random.default_rng(seed), n / len(pairs)
+    groups = [np.flatnonzero((pairs.fold == f) & (pairs.same == s)) for f in np.unique(pairs.fold) for s in (True, False)]
+    return np.sort(np.concatenate([rng.permutation(g)[:max(1, round(len(g) * share))] for g in groups if len(g)]))
+
+def score_network(model, data:FaceData, split:Split, attack_eps=(), attack_steps=10,
+                  attacked_pairs=0, # attack about this many of the test pairs (`attack_subset`); 0: all
+                  seed=0):
+    "{'sims': clean similarities of `split.test`, 'attacked': {eps: similarities of the attacked pairs}, 'attacked_pairs': their indices}."
     model = model.cpu().eval()
-    res = {'sims': pair_scores(model, data.images, split.test).tolist(), 'attacked': {}}
+    rows = attack_subset(split.test, attacked_pairs, seed)
+    res = {'sims': pair_scores(model, data.images, split.test).tolist(), 'attacked': {}, 'attacked_pairs': rows.tolist()}
     attackable = getattr(getattr(model, 'view', None), 'differentiable', True)
     for eps in attack_eps if attackable else ():
-        res['attacked'][f"{eps:.6g}"] = attack_pairs(model, data, split.test, eps, attack_steps).tolist()
+        res['attacked'][f"{eps:.6g}"] = attack_pairs(model, data, split.test[rows], eps, attack_steps).tolist()
     return res
 
 def merge_splits(results, splits):
     "One report for a row from its per-split `score_network` results: (clean report, {eps: report with clean thresholds})."
     same = np.concatenate([sp.test.same for sp in splits]); folds = np.concatenate([sp.test.fold for sp in splits])
     clean = verification_report(np.concatenate([r['sims'] for r in results]), same, folds)
-    attacked = {float(e): verification_report(np.concatenate([r['attacked'][e] for r in results]), same, folds, thresholds=clean.thresholds)
+    hit = [np.asarray(r.get('attacked_pairs', np.arange(len(sp.test))), int) for r, sp in zip(results, splits)]  # the attacked pairs
+    same_a, folds_a = (np.concatenate([getattr(sp.test, k)[i] for sp, i in zip(splits, hit)]) for k in ('same', 'fold'))
+    attacked = {float(e): verification_report(np.concatenate([r['attacked'][e] for r in results]), same_a, folds_a, thresholds=clean.thresholds)
                 for e in results[0]['attacked']}
     return clean, attacked
 
@@ -227,7 +243,7 @@ def _run(data, preset, protocol, out, progress):
             def train_eval():
                 print(f"training {row} on {sp.name} ({len(sp.train)} images)", flush=True)
                 model, hist = train_source(data, sp.train, preset.source_config(kind == 'robust'), out=folder, resume=True, progress=progress)
-                return {**score_network(model, data, sp, preset.attack_eps, preset.attack_steps), 'seconds': sum(h['seconds'] for h in hist)}
+                return {**score_network(model, data, sp, preset.attack_eps, preset.attack_steps, preset.attacked_pairs, preset.seed), 'seconds': sum(h['seconds'] for h in hist)}
             r = _step(out, f"{row}-{sp.name}", train_eval); per_row[row].append(r); seconds[row] += r['seconds']
             sources[kind] = folder / 'checkpoint.pt'
         for row, kind in (('target_alone', None), ('target_imitates_standard', 'standard'), ('target_imitates_robust', 'robust')):
@@ -242,12 +258,12 @@ def _run(data, preset, protocol, out, progress):
                         _save_atomic(teacher, cache)
                 print(f"training {row} on {sp.name}", flush=True)
                 model, hist = train_target(data, sp.train, tcfg, teacher, out=folder, resume=True, progress=progress)
-                return {**score_network(model, data, sp, preset.attack_eps, preset.attack_steps), 'seconds': sum(h['seconds'] for h in hist)}
+                return {**score_network(model, data, sp, preset.attack_eps, preset.attack_steps, preset.attacked_pairs, preset.seed), 'seconds': sum(h['seconds'] for h in hist)}
             r = _step(out, f"{row}-{sp.name}", train_eval); per_row[row].append(r); seconds[row] += r['seconds']
     first = splits[0].name
     models = _step(out, 'models', lambda: network_costs(load_source(out / 'source_standard' / first / 'checkpoint.pt', data.images.shape[1]),
                                                          load_target(out / 'target_imitates_robust' / first / 'checkpoint.pt'),
-                                                         data.images.shape[1:]))
+                                                         data.images.shape[1:], runtime=preset.cost_runtime))
     reports, attacked = {}, {}
     for row in ROWS: reports[row], attacked[row] = merge_splits(per_row[row], splits)
     results = {row: {**reports[row].to_dict(), 'seconds': seconds[row],
@@ -256,7 +272,8 @@ def _run(data, preset, protocol, out, progress):
     results['models'] = models
     _write_json(out / 'results.json', results)
     title = f"RTML pipeline ({preset.name}), {protocol}, {data.source}"
-    md = results_markdown(reports, attacked, seconds, models, title)
+    n_hit = sum(len(r['attacked_pairs']) for r in per_row['source_standard'])
+    md = results_markdown(reports, attacked, seconds, models, title, preset.attack_steps, (n_hit, sum(len(sp.test) for sp in splits)))
     (out / 'results.md').write_text(md)
     _figures(data, splits[0], reports, out, preset, title)
     print(md, flush=True)
@@ -264,19 +281,20 @@ def _run(data, preset, protocol, out, progress):
     return results
 
 # %% ../nbs/07_pipeline.ipynb #666164de
-def network_costs(source, target, image_shape, seconds=1.0, threads=1):
-    "{'source': ..., 'target': ...}: parameters, multiply-adds and CPU images/s (batch 1 and 256, on `threads`) on each one's input."
+def network_costs(source, target, image_shape, seconds=1.0, threads=1, runtime='auto'):
+    "{'source': ..., 'target': ...}: parameters, multiply-adds and CPU images/s (batch 1 and 256, on `threads`, run by `runtime`) on each one's input."
+    runtime = best_runtime() if runtime == 'auto' else runtime
     h, w, c = image_shape
     res = {}
     for name, net, shape in (('source', source, (c, h, w)), ('target', target.net, target.view.shape())):
         res[name] = {'input': list(shape), 'parameters': count_params(net), 'macs': count_macs(net, shape),
-                     'images_per_s_batch1': throughput(net, shape, 1, seconds, threads),
-                     'images_per_s_batch256': throughput(net, shape, 256, seconds, threads)}
+                     'images_per_s_batch1': throughput(net, shape, 1, seconds, threads, runtime),
+                     'images_per_s_batch256': throughput(net, shape, 256, seconds, threads, runtime)}
     s, t = res['source'], res['target']
     res['ratios'] = {'parameters': s['parameters'] / t['parameters'], 'macs': s['macs'] / t['macs'],
                      'speed_batch1': t['images_per_s_batch1'] / s['images_per_s_batch1'],
                      'speed_batch256': t['images_per_s_batch256'] / s['images_per_s_batch256']}
-    res['threads'] = threads
+    res['threads'], res['runtime'] = threads, runtime
     return res
 
 # %% ../nbs/07_pipeline.ipynb #fe7fdf72
@@ -288,13 +306,16 @@ def claim_verdict(reports):
     return (f"The claim (imitating the robust source > imitating the standard source > target alone) {order} here: "
             f"{pct(r)} vs {pct(s)} vs {pct(a)}; imitation gains {100 * (max(r, s) - a):+.1f} points over the target alone.")
 
-def results_markdown(reports, attacked, seconds, models, title):
+_RUNTIME_NAMES = {'torchscript': 'TorchScript-frozen', 'onnxruntime': 'ONNX Runtime', 'eager': 'eager PyTorch'}
+
+def results_markdown(reports, attacked, seconds, models, title, attack_steps=10, attacked_pairs=None):
     "results.md: the verification table, accuracy under attack, the networks' costs, and the verdict."
     lines = [f"# {title}", "", "rtml's reconstruction of RTML (the paper's full text is not public): these numbers are rtml's, not the paper's.", "",
              reports_table(reports, seconds), ""]
     eps = sorted({e for a in attacked.values() for e in a})
     if eps:
-        lines += ["Accuracy under 10-step PGD pair attacks on the RGB faces (dodging same pairs, impersonating different ones), clean thresholds:", "",
+        hit = f" on {attacked_pairs[0]} of the {attacked_pairs[1]} test pairs" if attacked_pairs and attacked_pairs[0] < attacked_pairs[1] else ""
+        lines += [f"Accuracy under {attack_steps}-step PGD pair attacks on the RGB faces{hit} (dodging same pairs, impersonating different ones), clean thresholds:", "",
                   '| method | clean | ' + ' | '.join(f"eps {e * 255:g}/255" for e in eps) + ' |', '|' + '---|' * (len(eps) + 2)]
         for row, a in attacked.items():
             if a: lines.append(f"| {row} | {100 * reports[row].accuracy:.1f}% | " + ' | '.join(f"{100 * a[e].accuracy:.1f}%" for e in eps) + ' |')
@@ -307,7 +328,7 @@ def results_markdown(reports, attacked, seconds, models, title):
                          f"{m['images_per_s_batch1']:.0f} | {m['images_per_s_batch256']:.0f} |")
         lines += ["", f"The target has 1/{r['parameters']:.1f} of the source's parameters and 1/{r['macs']:.1f} of its multiply-adds, and runs "
                   f"{r['speed_batch1']:.1f}x (batch 1) and {r['speed_batch256']:.1f}x (batch 256) as fast on this CPU ({models['threads']} "
-                  f"thread{'s' if models['threads'] > 1 else ''}, TorchScript-frozen; see benchmarks/bench_models.py for more settings).", ""]
+                  f"thread{'s' if models['threads'] > 1 else ''}, {_RUNTIME_NAMES.get(models.get('runtime'), 'TorchScript-frozen')}; see benchmarks/bench_models.py for more settings).", ""]
     lines += [claim_verdict(reports), ""]
     return '\n'.join(lines)
 
