@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import __version__
 from .data import DataError, LFW_HELP, cache_dir, check_crop, load_faces
+from .losses import LOSSES
 
 # %% auto #0
 __all__ = ['add_data_args', 'faces_from_args', 'run_config', 'write_results', 'baselines', 'source', 'pipeline', 'download_lfw',
@@ -73,9 +74,9 @@ def baselines(args):
 # %% ../nbs/90_cli.ipynb #3bbf0f35
 def _eps(text):
     "Parse an epsilon: '2/255', '0.0078' or '2' (read as 2/255 when above 1)."
-    try: v = float(text.split('/')[0]) / float(text.split('/')[1]) if '/' in text else float(text)
+    from rtml.pipeline import _parse_eps  # one reading of a budget for every flag
+    try: return _parse_eps(text)
     except (ValueError, ZeroDivisionError): raise argparse.ArgumentTypeError(f"not an epsilon: {text!r} (try 2/255)") from None
-    return v / 255 if v > 1 else v
 
 def source(args):
     "Train the standard or robust source on each split and report verification clean and under attack."
@@ -154,7 +155,8 @@ def make_parser():
     add_data_args(p)
     p.add_argument('--robust', action='store_true', help='joint adversarial training (the robust source)')
     p.add_argument('--protocol', choices=['view1', 'view2'], default='view1', help='LFW protocol (default: view1)')
-    p.add_argument('--epochs', type=int); p.add_argument('--loss'); p.add_argument('--width', type=int)
+    p.add_argument('--epochs', type=int); p.add_argument('--width', type=int)
+    p.add_argument('--loss', help=f"metric loss, one of {', '.join(LOSSES)} (default: cosface)")
     p.add_argument('--lr', type=float); p.add_argument('--batch-size', type=int)
     p.add_argument('--eps', type=_eps, help='training attack budget, e.g. 3/255')
     p.add_argument('--alpha', type=float, help='weight of the clean loss (1 - alpha: adversarial)')

@@ -93,9 +93,13 @@ def CosFaceLoss(num_classes, emb_dim, scale=30.0, margin=0.35): return MarginSof
 def ArcFaceLoss(num_classes, emb_dim, scale=30.0, margin=0.5): return MarginSoftmax(num_classes, emb_dim, scale, margin, 'arcface')
 
 # %% ../nbs/03_losses.ipynb #8ca4f885
+def _cam_softmax(num_classes, emb_dim):
+    from rtml.cam_softmax import CamSoftmaxLoss  # taught in 10_cam_softmax
+    return CamSoftmaxLoss(num_classes, emb_dim)
+
 LOSSES = {'contrastive': lambda n, d: ContrastiveLoss(), 'triplet': lambda n, d: TripletBatchHardLoss(),
           'multisimilarity': lambda n, d: MultiSimilarityLoss(), 'normsoftmax': NormSoftmaxLoss,
-          'cosface': CosFaceLoss, 'arcface': ArcFaceLoss}
+          'cosface': CosFaceLoss, 'arcface': ArcFaceLoss, 'cam_softmax': _cam_softmax}
 PAIR_LOSSES = ('contrastive', 'triplet', 'multisimilarity')
 
 def make_loss(name, num_classes, emb_dim):

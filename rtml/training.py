@@ -19,7 +19,8 @@ from .attacks import metric_loss, pgd
 from .verification import embed_images, pair_similarities, verification_report
 
 # %% auto #0
-__all__ = ['ROBUST', 'SourceConfig', 'pick_device', 'augment_batch', 'joint_loss', 'build_source', 'train_source', 'load_source']
+__all__ = ['ROBUST', 'SourceConfig', 'pick_device', 'augment_batch', 'joint_loss', 'save_checkpoint', 'restore_checkpoint',
+           'build_source', 'train_source', 'load_source']
 
 # %% ../nbs/05_robust_source.ipynb #709261db
 @dataclass
@@ -97,6 +98,25 @@ def _save_atomic(obj, path):
     tmp = Path(f"{path}.{os.getpid()}.tmp")
     torch.save(obj, tmp); os.replace(tmp, path)
 
+def save_checkpoint(ckpt, config:dict, modules:dict, opt, sched, generator, epoch, history):
+    "Write all a run needs to go on after `epoch` (`modules` by name, optimiser, schedule, random states) to `ckpt` atomically; history.json beside it."
+    ckpt = Path(ckpt); ckpt.parent.mkdir(parents=True, exist_ok=True)
+    _save_atomic({**{k: m.state_dict() for k, m in modules.items()}, 'opt': opt.state_dict(), 'sched': sched.state_dict(),
+                  'generator': generator.get_state(), 'torch_rng': torch.get_rng_state(), 'epoch': epoch, 'history': history,
+                  'config': config}, ckpt)
+    (ckpt.parent / 'history.json').write_text(json.dumps(history, indent=1))
+
+def restore_checkpoint(ckpt, config:dict, modules:dict, opt, sched, generator, device='cpu'):
+    "Load a `save_checkpoint` file into a run with the same `config` (the device may differ); returns (history, next epoch)."
+    state = torch.load(ckpt, map_location=device, weights_only=False)
+    same = lambda c: {k: v for k, v in c.items() if k != 'device'}  # a run may resume on another device
+    if same(state['config']) != same(config):
+        raise ValueError(f"{ckpt} was written with other settings; use another --out, or drop --resume to start afresh")
+    for k, m in modules.items(): m.load_state_dict(state[k])
+    opt.load_state_dict(state['opt']); sched.load_state_dict(state['sched'])
+    generator.set_state(state['generator']); torch.set_rng_state(state['torch_rng'])
+    return state['history'], state['epoch'] + 1
+
 def build_source(cfg:SourceConfig, input_size=64):
     "The source network `cfg` describes."
     return ResNetEmbed(cfg.emb_dim, cfg.width, tuple(cfg.blocks), input_size, dropout=cfg.dropout)
@@ -124,18 +144,12 @@ def train_source(data:FaceData, # faces
     pair_based = cfg.loss in PAIR_LOSSES
     steps_per_epoch = (pk_batch_count(y_all, *cfg.pk) if pair_based else len(rows) // cfg.batch_size) or 1
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * steps_per_epoch, pct_start=0.15)
+    if hasattr(loss_fn, 'plan'): loss_fn.plan(cfg.epochs * steps_per_epoch)  # a loss with a schedule (Cam-Softmax) learns the run's length
     gen = torch.Generator().manual_seed(cfg.seed)
     history, start = [], 0
     ckpt = Path(out) / 'checkpoint.pt' if out else None
-    if resume and ckpt and ckpt.is_file():
-        state = torch.load(ckpt, map_location=device, weights_only=False)
-        same = lambda c: {k: v for k, v in c.items() if k != 'device'}  # a run may resume on another device
-        if same(state['config']) != same(asdict(cfg)):
-            raise ValueError(f"{ckpt} was written with other settings; use another --out, or drop --resume to start afresh")
-        model.load_state_dict(state['model']); loss_fn.load_state_dict(state['loss'])
-        opt.load_state_dict(state['opt']); sched.load_state_dict(state['sched'])
-        gen.set_state(state['generator']); torch.set_rng_state(state['torch_rng'])
-        history, start = state['history'], state['epoch'] + 1
+    saved = {'model': model, 'loss': loss_fn}  # what a checkpoint holds besides optimiser, schedule and random states
+    if resume and ckpt and ckpt.is_file(): history, start = restore_checkpoint(ckpt, asdict(cfg), saved, opt, sched, gen, device)
     amp = cfg.amp and device.type == 'cuda'
     for epoch in range(start, cfg.epochs):
         model.train(); t0 = time.time()
@@ -155,12 +169,7 @@ def train_source(data:FaceData, # faces
             n += 1
         history.append({'epoch': epoch + 1, 'eps': eps, 'seconds': time.time() - t0, **{k: v / n for k, v in sums.items()}})
         if progress: print(' '.join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in history[-1].items()), flush=True)
-        if ckpt:
-            ckpt.parent.mkdir(parents=True, exist_ok=True)
-            _save_atomic({'model': model.state_dict(), 'loss': loss_fn.state_dict(), 'opt': opt.state_dict(),
-                          'sched': sched.state_dict(), 'generator': gen.get_state(), 'torch_rng': torch.get_rng_state(),
-                          'epoch': epoch, 'history': history, 'config': asdict(cfg)}, ckpt)
-            (ckpt.parent / 'history.json').write_text(json.dumps(history, indent=1))
+        if ckpt: save_checkpoint(ckpt, asdict(cfg), saved, opt, sched, gen, epoch, history)
         if callback: callback(epoch, history)
     return model.eval(), history
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_imitation.ipynb #dd649ab8
 from __future__ import annotations
-import json, time
+import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from .data import FaceData, gray_lowres, lbp_view, to_tensor
 from .models import MLPEmbed, shufflenet_embed
 from .losses import PAIR_LOSSES, make_loss
 from .verification import embed_images, pair_scores
-from .training import _save_atomic, pick_device
+from .training import pick_device, restore_checkpoint, save_checkpoint
 
 # %% auto #0
 __all__ = ['IMITATION_LOSSES', 'GrayView', 'LBPView', 'make_view', 'ViewNet', 'absolute_loss', 'relative_loss',
@@ -200,15 +200,8 @@ def train_target(data:FaceData, # faces
     history, start = [], 0
     ckpt = Path(out) / 'checkpoint.pt' if out else None
     state_cfg = {**asdict(cfg), 'teacher': teacher is not None}
-    if resume and ckpt and ckpt.is_file():
-        state = torch.load(ckpt, map_location=device, weights_only=False)
-        same = lambda c: {k: v for k, v in c.items() if k != 'device'}
-        if same(state['config']) != same(state_cfg):
-            raise ValueError(f"{ckpt} was written with other settings; use another --out, or drop --resume to start afresh")
-        net.load_state_dict(state['model']); loss_fn.load_state_dict(state['loss'])
-        opt.load_state_dict(state['opt']); sched.load_state_dict(state['sched'])
-        gen.set_state(state['generator']); torch.set_rng_state(state['torch_rng'])
-        history, start = state['history'], state['epoch'] + 1
+    saved = {'model': net, 'loss': loss_fn}
+    if resume and ckpt and ckpt.is_file(): history, start = restore_checkpoint(ckpt, state_cfg, saved, opt, sched, gen, device)
     weights = cfg.imitation_weights()
     lb = min(cfg.batch_size, len(labelled))
     for epoch in range(start, cfg.epochs):
@@ -232,12 +225,7 @@ def train_target(data:FaceData, # faces
             for k, v in parts.items(): sums[k] = sums.get(k, 0) + v / steps
         history.append({'epoch': epoch + 1, 'seconds': time.time() - t0, **sums})
         if progress: print(' '.join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in history[-1].items()), flush=True)
-        if ckpt:
-            ckpt.parent.mkdir(parents=True, exist_ok=True)
-            _save_atomic({'model': net.state_dict(), 'loss': loss_fn.state_dict(), 'opt': opt.state_dict(),
-                          'sched': sched.state_dict(), 'generator': gen.get_state(), 'torch_rng': torch.get_rng_state(),
-                          'epoch': epoch, 'history': history, 'config': state_cfg}, ckpt)
-            (ckpt.parent / 'history.json').write_text(json.dumps(history, indent=1))
+        if ckpt: save_checkpoint(ckpt, state_cfg, saved, opt, sched, gen, epoch, history)
         if callback: callback(epoch, history)
     return model.cpu().eval(), history
 
