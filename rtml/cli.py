@@ -86,7 +86,7 @@ def source(args):
     from rtml.verification import reports_table
     data = faces_from_args(args)
     cfg = SourceConfig(**(ROBUST if args.robust else {}))
-    overrides = {k: getattr(args, k) for k in ('epochs', 'loss', 'eps', 'alpha', 'consistency', 'width', 'lr', 'batch_size') if getattr(args, k) is not None}
+    overrides = {k: getattr(args, k) for k in ('epochs', 'loss', 'feature_augment', 'eps', 'alpha', 'consistency', 'width', 'lr', 'batch_size') if getattr(args, k) is not None}
     cfg = replace(cfg, seed=args.seed, device=args.device, **overrides)
     print('config:', json.dumps(asdict(cfg)), flush=True)
     out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
@@ -157,6 +157,7 @@ def make_parser():
     p.add_argument('--protocol', choices=['view1', 'view2'], default='view1', help='LFW protocol (default: view1)')
     p.add_argument('--epochs', type=int); p.add_argument('--width', type=int)
     p.add_argument('--loss', help=f"metric loss, one of {', '.join(LOSSES)} (default: cosface)")
+    p.add_argument('--augment', dest='feature_augment', choices=['none', 'sft'], help='feature augmentation: sft, the spherical feature transform (default: none)')
     p.add_argument('--lr', type=float); p.add_argument('--batch-size', type=int)
     p.add_argument('--eps', type=_eps, help='training attack budget, e.g. 3/255')
     p.add_argument('--alpha', type=float, help='weight of the clean loss (1 - alpha: adversarial)')

@@ -35,6 +35,7 @@ class Preset:
     source_width: int = 32
     source_blocks: tuple = (1, 1, 1, 1)
     source_loss: str = 'cosface'
+    source_augment: str = 'none'      # 'sft': spherical feature transform for both sources (09_sft)
     source_lr: float = 3e-3
     batch_size: int = 128
     robust_epochs: int = 10           # robust source (joint adversarial training)
@@ -69,19 +70,22 @@ class Preset:
     def source_config(self, robust=False):
         "The `SourceConfig` of the standard or the robust source."
         cfg = SourceConfig(epochs=self.source_epochs, batch_size=self.batch_size, lr=self.source_lr, loss=self.source_loss,
-                           width=self.source_width, blocks=tuple(self.source_blocks), seed=self.seed, device=self.device)
+                           width=self.source_width, blocks=tuple(self.source_blocks), feature_augment=self.source_augment,
+                           seed=self.seed, device=self.device)
         if not robust: return cfg
         return replace(cfg, epochs=self.robust_epochs, adversarial=self.robust_attack, eps=self.robust_eps, alpha=self.robust_alpha,
                        consistency=self.robust_consistency, eps_warmup=self.robust_warmup)
 
     def check(self):
         "Raise ValueError naming the first bad setting, before anything is trained."
-        from rtml.losses import LOSSES
+        from rtml.losses import LOSSES, PAIR_LOSSES
         from rtml.transfer import make_view
         for f in ('source_epochs', 'robust_epochs', 'target_epochs', 'batch_size', 'source_width', 'attack_steps', 'target_size'):
             if getattr(self, f) < 1: raise ValueError(f"{f} must be at least 1, got {getattr(self, f)}")
         for f in ('source_loss', 'target_loss'):
             if getattr(self, f) not in LOSSES: raise ValueError(f"{f}: unknown loss {getattr(self, f)!r}: choose one of {', '.join(LOSSES)}")
+        if self.source_augment not in ('none', 'sft'): raise ValueError(f"source_augment must be 'none' or 'sft', got {self.source_augment!r}")
+        if self.source_augment == 'sft' and self.source_loss in PAIR_LOSSES: raise ValueError(f"source_augment 'sft' needs a softmax-type source_loss, not {self.source_loss!r}")
         if self.robust_attack not in ('fgsm', 'pgd'): raise ValueError(f"robust_attack must be 'fgsm' or 'pgd', got {self.robust_attack!r}")
         if not 0 <= self.label_fraction <= 1: raise ValueError(f"label fraction must be in [0, 1], got {self.label_fraction}")
         if not 0 <= self.robust_alpha <= 1: raise ValueError(f"robust_alpha must be in [0, 1], got {self.robust_alpha}")

@@ -43,6 +43,8 @@ class SourceConfig:
     consistency: float = 0.0       # weight of 1 - cos(clean embedding, adversarial embedding)
     eps_warmup: float = 0.0        # epochs over which eps ramps up linearly from 0
     augment: bool = True           # random horizontal flips and shifts of up to 4 pixels
+    feature_augment: str = 'none'  # 'sft': add the loss of spherically transformed embeddings (09_sft)
+    sft_weight: float = 0.1        # weight of the SFT term
     seed: int = 0
     device: str = 'auto'           # 'auto': CUDA, then MPS, then CPU
     amp: bool = True               # bfloat16 autocast on CUDA
@@ -77,20 +79,26 @@ def augment_batch(x, generator=None, shift=4):
     return x
 
 def joint_loss(model, loss_fn, x, y, cfg:SourceConfig, eps, generator=None):
-    "(loss, parts): the joint adversarial objective on one batch; the standard loss when `cfg.adversarial` is None."
+    "(loss, parts): the joint adversarial objective on one batch (the standard loss when `cfg.adversarial` is None), plus the SFT term if asked."
     if not cfg.adversarial or eps <= 0:
-        l = loss_fn(model(x), y)
-        return l, {'clean': l.item()}
-    steps, size = (1, 1.25 * eps) if cfg.adversarial == 'fgsm' else (cfg.pgd_steps, 2.5 * eps / cfg.pgd_steps)
-    x_adv = pgd(model, x, metric_loss(loss_fn, y), eps, steps, size, eval_mode=False, generator=generator)
-    e = model(torch.cat([x, x_adv]))
-    e_clean, e_adv = e[:len(x)], e[len(x):]
-    lc, la = loss_fn(e_clean, y), loss_fn(e_adv, y)
-    loss = cfg.alpha * lc + (1 - cfg.alpha) * la
-    parts = {'clean': lc.item(), 'adversarial': la.item()}
-    if cfg.consistency:
-        lk = (1 - (e_clean * e_adv).sum(1)).mean()
-        loss = loss + cfg.consistency * lk; parts['consistency'] = lk.item()
+        e_clean = model(x)
+        loss = loss_fn(e_clean, y)
+        parts = {'clean': loss.item()}
+    else:
+        steps, size = (1, 1.25 * eps) if cfg.adversarial == 'fgsm' else (cfg.pgd_steps, 2.5 * eps / cfg.pgd_steps)
+        x_adv = pgd(model, x, metric_loss(loss_fn, y), eps, steps, size, eval_mode=False, generator=generator)
+        e = model(torch.cat([x, x_adv]))
+        e_clean, e_adv = e[:len(x)], e[len(x):]
+        lc, la = loss_fn(e_clean, y), loss_fn(e_adv, y)
+        loss = cfg.alpha * lc + (1 - cfg.alpha) * la
+        parts = {'clean': lc.item(), 'adversarial': la.item()}
+        if cfg.consistency:
+            lk = (1 - (e_clean * e_adv).sum(1)).mean()
+            loss = loss + cfg.consistency * lk; parts['consistency'] = lk.item()
+    if cfg.feature_augment == 'sft':  # new samples of other classes from this batch's spread (09_sft)
+        from rtml.sft import sft_loss
+        ls = sft_loss(loss_fn, e_clean, y, generator)
+        loss = loss + cfg.sft_weight * ls; parts['sft'] = ls.item()
     return loss, parts
 
 # %% ../nbs/05_robust_source.ipynb #57f6bb4f
@@ -142,6 +150,10 @@ def train_source(data:FaceData, # faces
     params = list(model.parameters()) + list(loss_fn.parameters())
     opt = torch.optim.AdamW(params, cfg.lr, weight_decay=cfg.weight_decay)
     pair_based = cfg.loss in PAIR_LOSSES
+    if cfg.feature_augment not in ('none', 'sft'): raise ValueError(f"feature_augment must be 'none' or 'sft', got {cfg.feature_augment!r}")
+    if cfg.feature_augment == 'sft' and pair_based:
+        raise ValueError(f"feature_augment='sft' moves embeddings between class centres: it needs a softmax-type loss "
+                         f"(normsoftmax, cosface, arcface, cam_softmax), not {cfg.loss!r}")
     steps_per_epoch = (pk_batch_count(y_all, *cfg.pk) if pair_based else len(rows) // cfg.batch_size) or 1
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * steps_per_epoch, pct_start=0.15)
     if hasattr(loss_fn, 'plan'): loss_fn.plan(cfg.epochs * steps_per_epoch)  # a loss with a schedule (Cam-Softmax) learns the run's length

@@ -1,0 +1,35 @@
+"The seed papers' companion methods from the command line: Cam-Softmax and SFT in source training, and bad combinations refused."
+import json, os, subprocess, sys
+from pathlib import Path
+
+RTML = str(Path(sys.executable).parent / 'rtml')
+
+
+def run(*args, cache):
+    env = {k: v for k, v in os.environ.items() if k != 'RTML_LFW'} | {'RTML_CACHE': str(cache)}
+    return subprocess.run([RTML, *args], capture_output=True, text=True, env=env, timeout=900)
+
+
+def test_source_with_cam_softmax_and_sft(tmp_path):
+    out = tmp_path / 'src'
+    r = run('source', '--loss', 'cam_softmax', '--augment', 'sft', '--epochs', '2', '--width', '8', '--attack-eps', '2/255',
+            '--attack-steps', '1', '--quiet', '--out', str(out), cache=tmp_path)
+    assert r.returncode == 0, r.stderr
+    state = __import__('torch').load(out / 'view1' / 'checkpoint.pt', weights_only=False)
+    assert state['config']['loss'] == 'cam_softmax' and state['config']['feature_augment'] == 'sft'
+    c = float(state['loss']['c'])  # Cam-Softmax's angle is saved, and its schedule has moved it below pi/2
+    assert 0.785 <= c < 1.5707
+    history = json.loads((out / 'view1' / 'history.json').read_text())
+    assert len(history) == 2 and all(h['sft'] > 0 for h in history)  # the SFT term was trained every epoch
+    res = json.loads((out / 'robustness.json').read_text())['view1']
+    assert 0.5 <= res['0']['accuracy'] <= 1
+
+
+def test_bad_combinations_are_refused(tmp_path):
+    r = run('source', '--loss', 'triplet', '--augment', 'sft', '--epochs', '1', '--quiet', '--out', str(tmp_path / 'a'), cache=tmp_path)
+    assert r.returncode == 2 and 'softmax-type loss' in r.stderr and 'Traceback' not in r.stderr
+    r = run('source', '--augment', 'mixup', cache=tmp_path)
+    assert r.returncode == 2 and "invalid choice: 'mixup'" in r.stderr
+    r = run('pipeline', '--source-loss', 'triplet', '--source-augment', 'sft', '--out', str(tmp_path / 'p'), cache=tmp_path)
+    assert r.returncode == 2 and "source_augment 'sft' needs a softmax-type source_loss" in r.stderr
+    assert not (tmp_path / 'p' / 'steps').exists()  # refused before anything was trained
