@@ -12,8 +12,8 @@ from .data import DataError, LFW_HELP, cache_dir, check_crop, load_faces
 from .losses import LOSSES
 
 # %% auto #0
-__all__ = ['add_data_args', 'faces_from_args', 'run_config', 'write_results', 'baselines', 'source', 'pipeline', 'download_lfw',
-           'info', 'make_parser', 'main']
+__all__ = ['add_data_args', 'faces_from_args', 'run_config', 'write_results', 'baselines', 'source', 'pipeline', 'compare',
+           'download_lfw', 'info', 'make_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #0140ecb9
 def add_data_args(p):
@@ -86,7 +86,7 @@ def source(args):
     from rtml.verification import reports_table
     data = faces_from_args(args)
     cfg = SourceConfig(**(ROBUST if args.robust else {}))
-    overrides = {k: getattr(args, k) for k in ('epochs', 'loss', 'feature_augment', 'eps', 'alpha', 'consistency', 'width', 'lr', 'batch_size') if getattr(args, k) is not None}
+    overrides = {k: getattr(args, k) for k in ('epochs', 'loss', 'feature_augment', 'hard_negatives', 'eps', 'alpha', 'consistency', 'width', 'lr', 'batch_size') if getattr(args, k) is not None}
     cfg = replace(cfg, seed=args.seed, device=args.device, **overrides)
     print('config:', json.dumps(asdict(cfg)), flush=True)
     out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
@@ -114,6 +114,14 @@ def pipeline(args):
     data = faces_from_args(args)
     out = args.out or f"runs/{preset.name}-{args.protocol}"
     run_pipeline(data, preset, args.protocol, out, resume=args.resume, progress=not args.quiet)
+
+def compare(args):
+    "Each companion method's standard source against the baseline on View 1, clean and under attack, and a target imitating each."
+    from rtml.pipeline import compare_sources, preset_from_args
+    preset = preset_from_args(args)
+    variants = tuple(v.strip() for v in args.variants.split(',') if v.strip())
+    data = faces_from_args(args)
+    compare_sources(data, preset, variants, args.out, resume=args.resume, progress=not args.quiet)
 
 # %% ../nbs/90_cli.ipynb #6d6d90a5
 def download_lfw(args):
@@ -158,6 +166,7 @@ def make_parser():
     p.add_argument('--epochs', type=int); p.add_argument('--width', type=int)
     p.add_argument('--loss', help=f"metric loss, one of {', '.join(LOSSES)} (default: cosface)")
     p.add_argument('--augment', dest='feature_augment', choices=['none', 'sft'], help='feature augmentation: sft, the spherical feature transform (default: none)')
+    p.add_argument('--hard-negatives', choices=['none', 'daml'], help='daml: synthetic hard negatives (needs a pair-based --loss such as triplet) (default: none)')
     p.add_argument('--lr', type=float); p.add_argument('--batch-size', type=int)
     p.add_argument('--eps', type=_eps, help='training attack budget, e.g. 3/255')
     p.add_argument('--alpha', type=float, help='weight of the clean loss (1 - alpha: adversarial)')
@@ -181,6 +190,17 @@ def make_parser():
     from rtml.pipeline import add_preset_args
     add_preset_args(p)
     p.set_defaults(func=pipeline)
+    p = sub.add_parser('compare', help="the companion methods' sources against the baseline, each with an imitating target",
+                       description=compare.__doc__)
+    p.add_argument('--preset', default='quick', help="'quick' or 'full' (default: quick)")
+    add_data_args(p)
+    from rtml.pipeline import VARIANTS
+    p.add_argument('--variants', default=','.join(VARIANTS), help=f"comma-separated, from {', '.join(VARIANTS)} (default: all)")
+    p.add_argument('--out', default='runs/compare-view1', help='output folder (default: runs/compare-view1)')
+    p.add_argument('--resume', action='store_true', help='continue the run in --out')
+    p.add_argument('--quiet', action='store_true', help='no progress bars')
+    add_preset_args(p)
+    p.set_defaults(func=compare)
     p = sub.add_parser('download-lfw', help="download LFW through scikit-learn's fetcher", description=download_lfw.__doc__)
     p.add_argument('--dest', default='~/scikit_learn_data', help='download folder (default: ~/scikit_learn_data)')
     p.set_defaults(func=download_lfw)

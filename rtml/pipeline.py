@@ -21,8 +21,9 @@ from .attacks import attack_pairs
 from .verification import VerificationReport, embed_images, pair_scores, plot_roc, reports_table, verification_report
 
 # %% auto #0
-__all__ = ['ROWS', 'PRESETS', 'Preset', 'add_preset_args', 'preset_from_args', 'attack_subset', 'score_network', 'merge_splits',
-           'run_pipeline', 'network_costs', 'claim_verdict', 'results_markdown', 'plot_embeddings']
+__all__ = ['ROWS', 'PRESETS', 'VARIANTS', 'Preset', 'add_preset_args', 'preset_from_args', 'attack_subset', 'score_network',
+           'merge_splits', 'run_pipeline', 'network_costs', 'claim_verdict', 'results_markdown', 'plot_embeddings',
+           'compare_sources', 'compare_markdown']
 
 # %% ../nbs/07_pipeline.ipynb #f68471ce
 ROWS = ('eigenfaces', 'lbp', 'source_standard', 'source_robust', 'target_alone', 'target_imitates_standard', 'target_imitates_robust')
@@ -36,6 +37,7 @@ class Preset:
     source_blocks: tuple = (1, 1, 1, 1)
     source_loss: str = 'cosface'
     source_augment: str = 'none'      # 'sft': spherical feature transform for both sources (09_sft)
+    source_hard_negatives: str = 'none'  # 'daml': synthetic hard negatives for both sources (08_daml; a pair-based source_loss)
     source_lr: float = 3e-3
     batch_size: int = 128
     robust_epochs: int = 10           # robust source (joint adversarial training)
@@ -71,6 +73,7 @@ class Preset:
         "The `SourceConfig` of the standard or the robust source."
         cfg = SourceConfig(epochs=self.source_epochs, batch_size=self.batch_size, lr=self.source_lr, loss=self.source_loss,
                            width=self.source_width, blocks=tuple(self.source_blocks), feature_augment=self.source_augment,
+                           hard_negatives=self.source_hard_negatives,
                            seed=self.seed, device=self.device)
         if not robust: return cfg
         return replace(cfg, epochs=self.robust_epochs, adversarial=self.robust_attack, eps=self.robust_eps, alpha=self.robust_alpha,
@@ -86,6 +89,8 @@ class Preset:
             if getattr(self, f) not in LOSSES: raise ValueError(f"{f}: unknown loss {getattr(self, f)!r}: choose one of {', '.join(LOSSES)}")
         if self.source_augment not in ('none', 'sft'): raise ValueError(f"source_augment must be 'none' or 'sft', got {self.source_augment!r}")
         if self.source_augment == 'sft' and self.source_loss in PAIR_LOSSES: raise ValueError(f"source_augment 'sft' needs a softmax-type source_loss, not {self.source_loss!r}")
+        if self.source_hard_negatives not in ('none', 'daml'): raise ValueError(f"source_hard_negatives must be 'none' or 'daml', got {self.source_hard_negatives!r}")
+        if self.source_hard_negatives == 'daml' and self.source_loss not in PAIR_LOSSES: raise ValueError(f"source_hard_negatives 'daml' needs a pair-based source_loss (triplet, contrastive, multisimilarity), not {self.source_loss!r}")
         if self.robust_attack not in ('fgsm', 'pgd'): raise ValueError(f"robust_attack must be 'fgsm' or 'pgd', got {self.robust_attack!r}")
         if not 0 <= self.label_fraction <= 1: raise ValueError(f"label fraction must be in [0, 1], got {self.label_fraction}")
         if not 0 <= self.robust_alpha <= 1: raise ValueError(f"robust_alpha must be in [0, 1], got {self.robust_alpha}")
@@ -209,17 +214,40 @@ def run_pipeline(data:FaceData, # faces with a protocol (LFW, or `synthetic_face
                  progress=True):
     "Train and evaluate every row of `ROWS`; write results.json, results.md, roc.png, umap.png, config.json and log.txt to `out`."
     preset = (preset or PRESETS['quick']).check()
+    out = _open_run(out, {'preset': asdict(preset), 'protocol': protocol, 'data': repr(data), 'rtml': __version__}, resume)
+    with open(out / 'log.txt', 'a') as logf, contextlib.redirect_stdout(_Tee(sys.stdout, logf)):
+        print(f"rtml {__version__} pipeline, {time.strftime('%Y-%m-%d %H:%M:%S')}\ndata: {data}\nprotocol: {protocol}\npreset: {preset}", flush=True)
+        return _run(data, preset, protocol, out, progress)
+
+def _open_run(out, config, resume):
+    "The folder `out`, created, with config.json written; refuses to overwrite another run or to resume one with other settings."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    config = json.loads(json.dumps({'preset': asdict(preset), 'protocol': protocol, 'data': repr(data), 'rtml': __version__}))
-    cfg_path = out / 'config.json'
+    config, cfg_path = json.loads(json.dumps(config)), out / 'config.json'
     if cfg_path.is_file():
         if not resume: raise ValueError(f"{out} holds an earlier run; add --resume to continue it, or choose another --out")
         if not _same_settings(json.loads(cfg_path.read_text()), config):
             raise ValueError(f"{cfg_path} was written with other settings; use another --out, or the same settings to resume")
     _write_json(cfg_path, config)
-    with open(out / 'log.txt', 'a') as logf, contextlib.redirect_stdout(_Tee(sys.stdout, logf)):
-        print(f"rtml {__version__} pipeline, {time.strftime('%Y-%m-%d %H:%M:%S')}\ndata: {data}\nprotocol: {protocol}\npreset: {preset}", flush=True)
-        return _run(data, preset, protocol, out, progress)
+    return out
+
+def _source_row(data, sp, cfg:SourceConfig, folder, preset, progress):
+    "Train (or finish training) a source into `folder` and score it: a step's result."
+    model, hist = train_source(data, sp.train, cfg, out=folder, resume=True, progress=progress)
+    return {**score_network(model, data, sp, preset.attack_eps, preset.attack_steps, preset.attacked_pairs, preset.seed),
+            'seconds': sum(h['seconds'] for h in hist)}
+
+def _target_row(data, sp, source_folder, folder, preset, progress):
+    "Train a target into `folder`, imitating the source in `source_folder` (None: alone), and score it: a step's result."
+    teacher = None
+    if source_folder:  # the teacher's embeddings, computed once per source and cached beside it
+        cache = Path(source_folder) / 'teacher.pt'
+        if cache.is_file(): teacher = torch.load(cache)
+        else:
+            teacher = teacher_embeddings(load_source(Path(source_folder) / 'checkpoint.pt', data.images.shape[1]), data.images[sp.train])
+            _save_atomic(teacher, cache)
+    model, hist = train_target(data, sp.train, preset.target_config(), teacher, out=folder, resume=True, progress=progress)
+    return {**score_network(model, data, sp, preset.attack_eps, preset.attack_steps, preset.attacked_pairs, preset.seed),
+            'seconds': sum(h['seconds'] for h in hist)}
 
 def _run(data, preset, protocol, out, progress):
     t_start = time.time()
@@ -227,7 +255,6 @@ def _run(data, preset, protocol, out, progress):
     per_row = {r: [] for r in ROWS}
     seconds = {r: 0.0 for r in ROWS}
     vectors = feats = None
-    tcfg = preset.target_config()
     for sp in splits:
         # classical baselines: nothing to train beyond a PCA
         def eig():
@@ -241,28 +268,16 @@ def _run(data, preset, protocol, out, progress):
         for row, fn in (('eigenfaces', eig), ('lbp', lbp)):
             r = _step(out, f"{row}-{sp.name}", fn); per_row[row].append(r); seconds[row] += r['seconds']
         # the two sources, then the targets that learn from them
-        sources = {}
         for kind in ('standard', 'robust'):
             row, folder = f'source_{kind}', out / f'source_{kind}' / sp.name
             def train_eval():
                 print(f"training {row} on {sp.name} ({len(sp.train)} images)", flush=True)
-                model, hist = train_source(data, sp.train, preset.source_config(kind == 'robust'), out=folder, resume=True, progress=progress)
-                return {**score_network(model, data, sp, preset.attack_eps, preset.attack_steps, preset.attacked_pairs, preset.seed), 'seconds': sum(h['seconds'] for h in hist)}
+                return _source_row(data, sp, preset.source_config(kind == 'robust'), folder, preset, progress)
             r = _step(out, f"{row}-{sp.name}", train_eval); per_row[row].append(r); seconds[row] += r['seconds']
-            sources[kind] = folder / 'checkpoint.pt'
         for row, kind in (('target_alone', None), ('target_imitates_standard', 'standard'), ('target_imitates_robust', 'robust')):
-            folder = out / row / sp.name
             def train_eval():
-                teacher = None
-                if kind:
-                    cache = out / f'source_{kind}' / sp.name / 'teacher.pt'
-                    if cache.is_file(): teacher = torch.load(cache)
-                    else:
-                        teacher = teacher_embeddings(load_source(sources[kind], data.images.shape[1]), data.images[sp.train])
-                        _save_atomic(teacher, cache)
                 print(f"training {row} on {sp.name}", flush=True)
-                model, hist = train_target(data, sp.train, tcfg, teacher, out=folder, resume=True, progress=progress)
-                return {**score_network(model, data, sp, preset.attack_eps, preset.attack_steps, preset.attacked_pairs, preset.seed), 'seconds': sum(h['seconds'] for h in hist)}
+                return _target_row(data, sp, kind and out / f'source_{kind}' / sp.name, out / row / sp.name, preset, progress)
             r = _step(out, f"{row}-{sp.name}", train_eval); per_row[row].append(r); seconds[row] += r['seconds']
     first = splits[0].name
     models = _step(out, 'models', lambda: network_costs(load_source(out / 'source_standard' / first / 'checkpoint.pt', data.images.shape[1]),
@@ -369,3 +384,50 @@ def _figures(data, split, reports, out, preset, title):
     fig = plot_embeddings(embs, data.person[rows], {p: data.names[p].replace('_', ' ') for p in chosen}, preset.seed)
     fig.suptitle(f"Test faces of {len(chosen)} people ({split.name}), UMAP of each network's embedding", fontsize=9, y=1.02)
     fig.savefig(out / 'umap.png', dpi=110, bbox_inches='tight'); plt.close(fig)
+
+# %% ../nbs/07_pipeline.ipynb #cc9ddf8a
+VARIANTS = {'baseline': {}, 'cam_softmax': {'source_loss': 'cam_softmax'}, 'sft': {'source_augment': 'sft'},
+            'triplet': {'source_loss': 'triplet'}, 'daml': {'source_loss': 'triplet', 'source_hard_negatives': 'daml'}}
+
+def compare_sources(data:FaceData, preset:Preset=None,
+                    variants=tuple(VARIANTS), # names in `VARIANTS`, each a set of preset fields for the source
+                    out='runs/compare-view1', resume=False, progress=True):
+    "Each variant's standard source on View 1, clean and under attack, and a target imitating it; writes compare.json and compare.md."
+    preset = (preset or PRESETS['quick']).check()
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown: raise ValueError(f"unknown variant(s) {', '.join(unknown)}: choose from {', '.join(VARIANTS)}")
+    presets = {v: replace(preset, **VARIANTS[v]).check() for v in variants}
+    out = _open_run(out, {'preset': asdict(preset), 'variants': list(variants), 'protocol': 'view1', 'data': repr(data), 'rtml': __version__}, resume)
+    sp = data.splits('view1')[0]
+    with open(out / 'log.txt', 'a') as logf, contextlib.redirect_stdout(_Tee(sys.stdout, logf)):
+        print(f"rtml {__version__} compare, {time.strftime('%Y-%m-%d %H:%M:%S')}\ndata: {data}\npreset: {preset}\nvariants: {', '.join(variants)}", flush=True)
+        res = {}
+        for v, p in presets.items():
+            src = _step(out, f"{v}-source", lambda: _source_row(data, sp, p.source_config(), out / v / 'source', p, progress))
+            tgt = _step(out, f"{v}-target", lambda: _target_row(data, sp, out / v / 'source', out / v / 'target', p, progress))
+            res[v] = {k: {**r[0].to_dict(), 'seconds': row['seconds'],
+                          'attacked': {f"{e:.6g}": {'accuracy': a.accuracy, 'auc': a.auc} for e, a in r[1].items()}}
+                      for k, row in (('source', src), ('target', tgt)) for r in [merge_splits([row], [sp])]}
+        _write_json(out / 'compare.json', res)
+        n_hit = len(attack_subset(sp.test, preset.attacked_pairs, preset.seed))
+        md = compare_markdown(res, f"Companion methods, {preset.name} preset, View 1, {data.source}", preset.attack_steps, (n_hit, len(sp.test)))
+        (out / 'compare.md').write_text(md); print(md, flush=True)
+    return res
+
+def compare_markdown(res, title, attack_steps=10, attacked_pairs=None):
+    "compare.md: one row per variant, its source and the target imitating it, clean and under attack."
+    eps = sorted({float(e) for r in res.values() for e in r['source']['attacked']})
+    att = lambda r: ' / '.join(f"{100 * r['attacked'][f'{e:.6g}']['accuracy']:.1f}%" for e in eps) if eps else ''
+    head = ' / '.join(f"{e * 255:g}/255" for e in eps)
+    lines = [f"# {title}", "", "rtml's reconstructions (the papers' exact settings are not all public): these numbers are rtml's.", "",
+             f"| variant | source accuracy (%) | source AUC | source under attack ({head}) | target imitating it (%) | target AUC | target under attack | source training (s) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for v, r in res.items():
+        s, t = r['source'], r['target']
+        lines.append(f"| {v} | {100 * s['accuracy']:.2f} +- {100 * s['accuracy_std']:.2f} | {s['auc']:.4f} | {att(s)} | "
+                     f"{100 * t['accuracy']:.2f} +- {100 * t['accuracy_std']:.2f} | {t['auc']:.4f} | {att(t)} | {s['seconds']:.0f} |")
+    hit = f" on {attacked_pairs[0]} of the {attacked_pairs[1]} test pairs" if attacked_pairs and attacked_pairs[0] < attacked_pairs[1] else ""
+    lines += ["", f"Attacks: {attack_steps}-step PGD pair attacks on the RGB faces{hit}, clean thresholds. "
+              "The target sees 32x32 grey faces and has labels for none of the identities: it only imitates."]
+    return '\n'.join(lines) + '\n'
+

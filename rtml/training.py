@@ -45,6 +45,10 @@ class SourceConfig:
     augment: bool = True           # random horizontal flips and shifts of up to 4 pixels
     feature_augment: str = 'none'  # 'sft': add the loss of spherically transformed embeddings (09_sft)
     sft_weight: float = 0.1        # weight of the SFT term
+    hard_negatives: str = 'none'   # 'daml': synthetic hard negatives from a generator (08_daml); needs a pair-based loss
+    daml_warmup: float = 2.0       # epochs of the metric alone before the generator joins
+    daml_weight: float = 1.0       # weight of the synthetic triplets' loss
+    daml_lr: float = 1e-3          # the generator's learning rate (Adam)
     seed: int = 0
     device: str = 'auto'           # 'auto': CUDA, then MPS, then CPU
     amp: bool = True               # bfloat16 autocast on CUDA
@@ -78,7 +82,8 @@ def augment_batch(x, generator=None, shift=4):
                 rows[:, None, :, None], cols[:, None, None, :]]
     return x
 
-def joint_loss(model, loss_fn, x, y, cfg:SourceConfig, eps, generator=None):
+def joint_loss(model, loss_fn, x, y, cfg:SourceConfig, eps, generator=None,
+               daml=None): # (generator network, its optimiser) once DAML has joined, else None
     "(loss, parts): the joint adversarial objective on one batch (the standard loss when `cfg.adversarial` is None), plus the SFT term if asked."
     if not cfg.adversarial or eps <= 0:
         e_clean = model(x)
@@ -99,6 +104,10 @@ def joint_loss(model, loss_fn, x, y, cfg:SourceConfig, eps, generator=None):
         from rtml.sft import sft_loss
         ls = sft_loss(loss_fn, e_clean, y, generator)
         loss = loss + cfg.sft_weight * ls; parts['sft'] = ls.item()
+    if daml is not None:  # synthetic hard negatives (08_daml)
+        from rtml.daml import daml_step
+        ld, lg = daml_step(*daml, e_clean, y, generator)
+        loss = loss + cfg.daml_weight * ld; parts['daml'] = ld.item(); parts['generator'] = lg
     return loss, parts
 
 # %% ../nbs/05_robust_source.ipynb #57f6bb4f
@@ -154,6 +163,9 @@ def train_source(data:FaceData, # faces
     if cfg.feature_augment == 'sft' and pair_based:
         raise ValueError(f"feature_augment='sft' moves embeddings between class centres: it needs a softmax-type loss "
                          f"(normsoftmax, cosface, arcface, cam_softmax), not {cfg.loss!r}")
+    if cfg.hard_negatives not in ('none', 'daml'): raise ValueError(f"hard_negatives must be 'none' or 'daml', got {cfg.hard_negatives!r}")
+    if cfg.hard_negatives == 'daml' and not pair_based:
+        raise ValueError(f"hard_negatives='daml' needs P x K batches: use a pair-based loss (triplet, contrastive, multisimilarity), not {cfg.loss!r}")
     steps_per_epoch = (pk_batch_count(y_all, *cfg.pk) if pair_based else len(rows) // cfg.batch_size) or 1
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * steps_per_epoch, pct_start=0.15)
     if hasattr(loss_fn, 'plan'): loss_fn.plan(cfg.epochs * steps_per_epoch)  # a loss with a schedule (Cam-Softmax) learns the run's length
@@ -161,6 +173,12 @@ def train_source(data:FaceData, # faces
     history, start = [], 0
     ckpt = Path(out) / 'checkpoint.pt' if out else None
     saved = {'model': model, 'loss': loss_fn}  # what a checkpoint holds besides optimiser, schedule and random states
+    daml = None
+    if cfg.hard_negatives == 'daml':  # the hard-negative generator and its optimiser (08_daml)
+        from rtml.daml import HardNegativeGenerator
+        g_net = HardNegativeGenerator(cfg.emb_dim).to(device)
+        daml = (g_net, torch.optim.Adam(g_net.parameters(), cfg.daml_lr))
+        saved.update(daml_generator=daml[0], daml_opt=daml[1])
     if resume and ckpt and ckpt.is_file(): history, start = restore_checkpoint(ckpt, asdict(cfg), saved, opt, sched, gen, device)
     amp = cfg.amp and device.type == 'cuda'
     for epoch in range(start, cfg.epochs):
@@ -175,7 +193,7 @@ def train_source(data:FaceData, # faces
             frac = epoch + step / steps_per_epoch
             eps = cfg.eps * min(1.0, frac / cfg.eps_warmup) if cfg.eps_warmup else cfg.eps
             with torch.autocast(device.type, torch.bfloat16, enabled=amp):
-                loss, parts = joint_loss(model, loss_fn, x, y, cfg, eps, gen)
+                loss, parts = joint_loss(model, loss_fn, x, y, cfg, eps, gen, daml if frac >= cfg.daml_warmup else None)
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
             for k, v in parts.items(): sums[k] = sums.get(k, 0) + v
             n += 1

@@ -1,4 +1,4 @@
-"The seed papers' companion methods from the command line: Cam-Softmax and SFT in source training, and bad combinations refused."
+"The seed papers' companion methods from the command line: Cam-Softmax, SFT and DAML in source training, and bad combinations refused."
 import json, os, subprocess, sys
 from pathlib import Path
 
@@ -25,11 +25,27 @@ def test_source_with_cam_softmax_and_sft(tmp_path):
     assert 0.5 <= res['0']['accuracy'] <= 1
 
 
+def test_source_with_daml_hard_negatives(tmp_path):
+    out = tmp_path / 'src'
+    r = run('source', '--loss', 'triplet', '--hard-negatives', 'daml', '--epochs', '3', '--width', '8', '--attack-eps', '2/255',
+            '--attack-steps', '1', '--quiet', '--out', str(out), cache=tmp_path)
+    assert r.returncode == 0, r.stderr
+    state = __import__('torch').load(out / 'view1' / 'checkpoint.pt', weights_only=False)
+    assert state['config']['hard_negatives'] == 'daml' and {'daml_generator', 'daml_opt'} <= set(state)  # the generator is checkpointed
+    history = json.loads((out / 'view1' / 'history.json').read_text())
+    assert [('daml' in h) for h in history] == [False, False, True]  # two warm-up epochs of the metric alone, then joint
+    assert history[2]['generator'] > 0
+
+
 def test_bad_combinations_are_refused(tmp_path):
     r = run('source', '--loss', 'triplet', '--augment', 'sft', '--epochs', '1', '--quiet', '--out', str(tmp_path / 'a'), cache=tmp_path)
     assert r.returncode == 2 and 'softmax-type loss' in r.stderr and 'Traceback' not in r.stderr
+    r = run('source', '--hard-negatives', 'daml', '--epochs', '1', '--quiet', '--out', str(tmp_path / 'b'), cache=tmp_path)
+    assert r.returncode == 2 and 'pair-based loss' in r.stderr and 'Traceback' not in r.stderr
     r = run('source', '--augment', 'mixup', cache=tmp_path)
     assert r.returncode == 2 and "invalid choice: 'mixup'" in r.stderr
     r = run('pipeline', '--source-loss', 'triplet', '--source-augment', 'sft', '--out', str(tmp_path / 'p'), cache=tmp_path)
     assert r.returncode == 2 and "source_augment 'sft' needs a softmax-type source_loss" in r.stderr
     assert not (tmp_path / 'p' / 'steps').exists()  # refused before anything was trained
+    r = run('pipeline', '--source-hard-negatives', 'daml', '--out', str(tmp_path / 'q'), cache=tmp_path)
+    assert r.returncode == 2 and "source_hard_negatives 'daml' needs a pair-based source_loss" in r.stderr
