@@ -84,7 +84,7 @@ def augment_batch(x, generator=None, shift=4):
 
 def joint_loss(model, loss_fn, x, y, cfg:SourceConfig, eps, generator=None,
                daml=None): # (generator network, its optimiser) once DAML has joined, else None
-    "(loss, parts): the joint adversarial objective on one batch (the standard loss when `cfg.adversarial` is None), plus the SFT term if asked."
+    "(loss, parts): the joint adversarial objective on one batch (the standard loss when `cfg.adversarial` is None), plus the SFT (09_sft) and DAML (08_daml) terms when asked for."
     if not cfg.adversarial or eps <= 0:
         e_clean = model(x)
         loss = loss_fn(e_clean, y)

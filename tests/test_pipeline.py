@@ -1,18 +1,16 @@
 "The whole pipeline from the command line on synthetic faces: its files, their contents, resume and determinism."
-import json, os, shutil, subprocess, sys
-from pathlib import Path
+import json, shutil
 
 import pytest
+from cli_helpers import run_rtml
 
-RTML = str(Path(sys.executable).parent / 'rtml')
 ROWS = ['eigenfaces', 'lbp', 'source_standard', 'source_robust', 'target_alone', 'target_imitates_standard', 'target_imitates_robust']
 TINY = ['--source-epochs', '2', '--robust-epochs', '2', '--target-epochs', '2', '--source-width', '16', '--umap-people', '3',
         '--attack-steps', '3', '--quiet']
 
 
 def run(*args, cache):
-    env = {k: v for k, v in os.environ.items() if k != 'RTML_LFW'} | {'RTML_CACHE': str(cache)}
-    return subprocess.run([RTML, 'pipeline', *args], capture_output=True, text=True, env=env, timeout=900)
+    return run_rtml('pipeline', *args, cache=cache)
 
 
 @pytest.fixture(scope='module')

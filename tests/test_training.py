@@ -1,13 +1,7 @@
 "Source training from the command line: outputs, resume, and bad settings."
-import json, os, subprocess, sys
-from pathlib import Path
+import json
 
-RTML = str(Path(sys.executable).parent / 'rtml')
-
-
-def run(*args, cache):
-    env = {k: v for k, v in os.environ.items() if k != 'RTML_LFW'} | {'RTML_CACHE': str(cache)}
-    return subprocess.run([RTML, *args], capture_output=True, text=True, env=env, timeout=900)
+from cli_helpers import run_rtml as run
 
 
 def test_robust_source_on_synthetic_faces_then_resume(tmp_path):
