@@ -4,15 +4,15 @@
 
 # %% ../nbs/08_daml.ipynb #60b78f66
 from __future__ import annotations
-from contextlib import contextmanager
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .attacks import attack_mode
 from .losses import mean_nonzero
 
 # %% auto #0
-__all__ = ['triplet_indices', 'HardNegativeGenerator', 'generator_loss', 'triplet_margin', 'frozen', 'daml_step']
+__all__ = ['triplet_indices', 'HardNegativeGenerator', 'generator_loss', 'triplet_margin', 'daml_step']
 
 # %% ../nbs/08_daml.ipynb #07a5fc49
 def triplet_indices(labels, generator=None):
@@ -46,24 +46,14 @@ def triplet_margin(a, p, n, margin=0.2):
     return mean_nonzero(F.relu((a - p).norm(dim=1) - (a - n).norm(dim=1) + margin))
 
 # %% ../nbs/08_daml.ipynb #7b0df1f5
-@contextmanager
-def frozen(module):
-    "Run `module` with its parameters' gradients off (restored after)."
-    flags = [p.requires_grad for p in module.parameters()]
-    try:
-        for p in module.parameters(): p.requires_grad_(False)
-        yield module
-    finally:
-        for p, f in zip(module.parameters(), flags): p.requires_grad_(f)
-
 def daml_step(gen_net, gen_opt, emb, labels, generator=None, l1=1.0, l2=1.0, margin=1.0, triplet=0.2):
     "(metric loss on synthetic negatives, generator loss): one DAML step on a batch's embeddings."
     a, p, n = triplet_indices(labels, generator)
     if len(a) == 0: return emb.sum() * 0, 0.0
-    ea, ep, en = emb[a], emb[p], emb[n]
-    d = [t.detach().float() for t in (ea, ep, en)]
+    ea, ep, en = (emb[i].float() for i in (a, p, n))
+    d = [t.detach() for t in (ea, ep, en)]
     with torch.autocast(emb.device.type, enabled=False):  # the small generator trains in float32
         g_loss = generator_loss(*d, gen_net(*d), l1, l2, margin)
         gen_opt.zero_grad(set_to_none=True); g_loss.backward(); gen_opt.step()
-        with frozen(gen_net): synthetic = gen_net(ea.float(), ep.float(), en.float())
-    return triplet_margin(ea.float(), ep.float(), synthetic, triplet), g_loss.item()
+        with attack_mode(gen_net, eval_mode=False): synthetic = gen_net(ea, ep, en)  # parameters frozen, as in an attack
+    return triplet_margin(ea, ep, synthetic, triplet), g_loss.item()
