@@ -13,7 +13,7 @@ from .losses import LOSSES
 
 # %% auto #0
 __all__ = ['add_data_args', 'faces_from_args', 'run_config', 'write_results', 'baselines', 'source', 'pipeline', 'compare',
-           'download_lfw', 'info', 'make_parser', 'main']
+           'download_lfw', 'info', 'student_copies', 'make_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #0140ecb9
 def add_data_args(p):
@@ -147,6 +147,12 @@ def info(args):
         except DataError as e: print(f"{name:<24} unavailable: {e}")
     print(f"{'cache folder':<24} {cache_dir()}")
 
+def student_copies(args):
+    "Write the notebooks with their exercise solutions and outputs taken out, for students (see 12_course)."
+    from rtml.course import write_student_copies
+    done = write_student_copies(args.out, args.nbs)
+    print(f"wrote {len(done)} notebooks to {args.out}, {sum(done.values())} solutions taken out")
+
 # %% ../nbs/90_cli.ipynb #2fb255a6
 def make_parser():
     "The `rtml` argument parser with all subcommands."
@@ -207,13 +213,17 @@ def make_parser():
     p = sub.add_parser('info', help='show which faces would be used and their protocol', description=info.__doc__)
     add_data_args(p)
     p.set_defaults(func=info)
+    p = sub.add_parser('student-copies', help='the notebooks without solutions and outputs, for students', description=student_copies.__doc__)
+    p.add_argument('out', help='folder for the copies')
+    p.add_argument('--nbs', default='nbs', help="folder of rtml's notebooks (default: nbs)")
+    p.set_defaults(func=student_copies)
     return parser
 
 def main(argv=None):
     "Entry point of the `rtml` console script: 0 on success, 2 on bad input (with one clear message)."
     args = make_parser().parse_args(argv)
     try: args.func(args)
-    except (DataError, ValueError) as e:  # bad input or settings: one message, no traceback
+    except (DataError, ValueError, FileNotFoundError) as e:  # bad input or settings: one message, no traceback
         print(f"rtml {args.command}: error: {e}", file=sys.stderr)
         return 2
     return 0

@@ -21,8 +21,8 @@ from .attacks import attack_pairs
 from .verification import VerificationReport, embed_images, pair_scores, plot_roc, reports_table, verification_report
 
 # %% auto #0
-__all__ = ['ROWS', 'PRESETS', 'VARIANTS', 'Preset', 'add_preset_args', 'preset_from_args', 'attack_subset', 'score_network',
-           'merge_splits', 'run_pipeline', 'network_costs', 'claim_verdict', 'results_markdown', 'plot_embeddings',
+__all__ = ['ROWS', 'PRESETS', 'FIGURES', 'VARIANTS', 'Preset', 'add_preset_args', 'preset_from_args', 'attack_subset',
+           'score_network', 'merge_splits', 'run_pipeline', 'network_costs', 'claim_verdict', 'results_markdown',
            'compare_sources', 'compare_markdown']
 
 # %% ../nbs/07_pipeline.ipynb #f68471ce
@@ -212,7 +212,7 @@ def run_pipeline(data:FaceData, # faces with a protocol (LFW, or `synthetic_face
                  out='runs/quick-view1', # output folder
                  resume=False, # continue the run in `out`
                  progress=True):
-    "Train and evaluate every row of `ROWS`; write results.json, results.md, roc.png, umap.png, config.json and log.txt to `out`."
+    "Train and evaluate every row of `ROWS`; write results.json, results.md, the `FIGURES`, config.json and log.txt to `out`."
     preset = (preset or PRESETS['quick']).check()
     out = _open_run(out, {'preset': asdict(preset), 'protocol': protocol, 'data': repr(data), 'rtml': __version__}, resume)
     with open(out / 'log.txt', 'a') as logf, contextlib.redirect_stdout(_Tee(sys.stdout, logf)):
@@ -294,9 +294,9 @@ def _run(data, preset, protocol, out, progress):
     n_hit = sum(len(r['attacked_pairs']) for r in per_row['source_standard'])
     md = results_markdown(reports, attacked, seconds, models, title, preset.attack_steps, (n_hit, sum(len(sp.test) for sp in splits)))
     (out / 'results.md').write_text(md)
-    _figures(data, splits[0], reports, out, preset, title)
+    _figures(data, splits[0], reports, attacked, per_row, out, preset, title)
     print(md, flush=True)
-    print(f"pipeline finished in {time.time() - t_start:.0f} s this session; wrote {out}/results.json, results.md, roc.png, umap.png, config.json, log.txt", flush=True)
+    print(f"pipeline finished in {time.time() - t_start:.0f} s this session; wrote {out}/results.json, results.md, {', '.join(FIGURES)}, config.json, log.txt", flush=True)
     return results
 
 # %% ../nbs/07_pipeline.ipynb #666164de
@@ -352,38 +352,43 @@ def results_markdown(reports, attacked, seconds, models, title, attack_steps=10,
     return '\n'.join(lines)
 
 # %% ../nbs/07_pipeline.ipynb #0c009c31
-def plot_embeddings(embeddings:dict, labels, names=None, seed=0):
-    "A row of 2-D UMAP maps, one per entry of `embeddings` ({title: (N, D)}), points coloured by `labels`."
-    import matplotlib.pyplot as plt
-    import umap
-    fig, axs = plt.subplots(1, len(embeddings), figsize=(3.2 * len(embeddings), 3.3), squeeze=False)
-    labels = np.asarray(labels)
-    for ax, (title, e) in zip(axs[0], embeddings.items()):
-        xy = umap.UMAP(n_neighbors=min(15, len(e) - 1), random_state=seed, metric='cosine').fit_transform(np.asarray(e))
-        for i, l in enumerate(np.unique(labels)):
-            m = labels == l
-            ax.scatter(xy[m, 0], xy[m, 1], s=12, color=plt.cm.tab10(i % 10), label=(names[l] if names else str(l)))
-        ax.set_title(title, fontsize=9); ax.set_xticks([]); ax.set_yticks([])
-    axs[0][-1].legend(fontsize=6, loc='center left', bbox_to_anchor=(1, .5))
-    fig.tight_layout()
-    return fig
+FIGURES = ('roc.png', 'umap.png', 'similarities.png', 'attacks.png', 'training.png')
 
-def _figures(data, split, reports, out, preset, title):
-    import matplotlib; matplotlib.use('Agg')
+def _save(fig, path):
     import matplotlib.pyplot as plt
-    fig = plot_roc(reports, title=title); fig.savefig(out / 'roc.png', dpi=120, bbox_inches='tight'); plt.close(fig)
-    test_rows = np.unique(np.r_[split.test.left, split.test.right])
-    people, counts = np.unique(data.person[test_rows], return_counts=True)
-    chosen = people[np.argsort(-counts, kind='stable')[:preset.umap_people]]
-    rows = np.concatenate([data.rows([data.names[p]])[:30] for p in chosen])
+    fig.savefig(path, dpi=110, bbox_inches='tight'); plt.close(fig)
+
+def _figures(data, split, reports, attacked, per_row, out, preset, title):
+    "Write `FIGURES` (drawn by rtml.viz, 11_visualize) for the first split of a run."
+    import matplotlib; matplotlib.use('Agg')
+    from rtml.viz import (embedding_maps, plot_embedding_maps, plot_similarity_distributions, plot_roc_overlay,
+                      adversarial_grid, plot_training_curves)
+    nice = lambda row: row.replace('source_', '').replace('target_', 'target ').replace('_', ' ') + (' source' if row.startswith('source') else '')
+    worst = {nice(r): a[max(a)] for r, a in attacked.items() if a}   # each attacked row at its largest budget, dashed
+    budget = f"PGD-{preset.attack_steps}, eps {max(preset.attack_eps) * 255:g}/255" if preset.attack_eps else 'attacked'
+    _save(plot_roc_overlay({nice(r): rep for r, rep in reports.items()}, worst, budget, title), out / 'roc.png')
+    shown = ('source_standard', 'source_robust', 'target_alone', 'target_imitates_robust')
+    _save(plot_similarity_distributions({nice(r): (per_row[r][0]['sims'], split.test.same) for r in shown},
+                                        {nice(r): float(np.median(reports[r].thresholds)) for r in shown}), out / 'similarities.png')
     nets = {'standard source': load_source(out / 'source_standard' / split.name / 'checkpoint.pt', data.images.shape[1]),
             'robust source': load_source(out / 'source_robust' / split.name / 'checkpoint.pt', data.images.shape[1]),
             'target alone': load_target(out / 'target_alone' / split.name / 'checkpoint.pt'),
             'target imitating robust': load_target(out / 'target_imitates_robust' / split.name / 'checkpoint.pt')}
-    embs = {k: embed_images(m, data.images[rows]).numpy() for k, m in nets.items()}
-    fig = plot_embeddings(embs, data.person[rows], {p: data.names[p].replace('_', ' ') for p in chosen}, preset.seed)
+    if preset.attack_eps:
+        pick = np.r_[np.flatnonzero(split.test.same)[:3], np.flatnonzero(~split.test.same)[:3]]
+        thr = {k: float(np.median(reports[r].thresholds)) for k, r in (('standard source', 'source_standard'), ('robust source', 'source_robust'))}
+        _save(adversarial_grid({k: nets[k] for k in thr}, data, split.test[pick], max(preset.attack_eps), preset.attack_steps, thr), out / 'attacks.png')
+    _save(plot_training_curves({nice(r): out / r / split.name for r in ('source_standard', 'source_robust', 'target_alone', 'target_imitates_robust')}),
+          out / 'training.png')
+    test_rows = np.unique(np.r_[split.test.left, split.test.right])
+    people, counts = np.unique(data.person[test_rows], return_counts=True)
+    chosen = people[np.argsort(-counts, kind='stable')[:preset.umap_people]]
+    rows = np.concatenate([data.rows([data.names[p]])[:30] for p in chosen])
+    maps, _ = embedding_maps({k: embed_images(m, data.images[rows]).numpy() for k, m in nets.items()}, seed=preset.seed)
+    fig = plot_embedding_maps(maps, data.person[rows], {p: data.names[p].replace('_', ' ') for p in chosen})
     fig.suptitle(f"Test faces of {len(chosen)} people ({split.name}), UMAP of each network's embedding", fontsize=9, y=1.02)
-    fig.savefig(out / 'umap.png', dpi=110, bbox_inches='tight'); plt.close(fig)
+    _save(fig, out / 'umap.png')
+
 
 # %% ../nbs/07_pipeline.ipynb #cc9ddf8a
 VARIANTS = {'baseline': {}, 'cam_softmax': {'source_loss': 'cam_softmax'}, 'sft': {'source_augment': 'sft'},

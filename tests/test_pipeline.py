@@ -25,8 +25,9 @@ def finished(tmp_path_factory):
 def test_writes_every_file(finished):
     d, r = finished
     out = d / 'run'
-    assert {p.name for p in out.iterdir() if p.is_file()} == {'results.json', 'results.md', 'roc.png', 'umap.png', 'config.json', 'log.txt'}
-    for png in ('roc.png', 'umap.png'): assert (out / png).read_bytes()[:4] == b'\x89PNG'
+    figures = {'roc.png', 'umap.png', 'similarities.png', 'attacks.png', 'training.png'}
+    assert {p.name for p in out.iterdir() if p.is_file()} == {'results.json', 'results.md', 'config.json', 'log.txt'} | figures
+    for png in figures: assert (out / png).read_bytes()[:4] == b'\x89PNG', png
     assert "Preset(name='quick', source_epochs=2" in r.stdout  # the preset, with the overrides, printed at the start
     cfg = json.loads((out / 'config.json').read_text())
     assert cfg['protocol'] == 'view1' and cfg['preset']['target_epochs'] == 2 and cfg['preset']['label_fraction'] == 0.1
