@@ -268,8 +268,8 @@ class AttackExplorer:
         text.add_class('rtml-attack-readout')
         def update(_=None):
             st = self.state(pair.value, budget.value / 255)
+            img.value = fig_png(self.figure(st))              # the picture first, so a changed readout means both are new
             text.value = '<pre>' + self.readout(st) + '</pre>'
-            img.value = fig_png(self.figure(st))
         pair.observe(update, 'value'); budget.observe(update, 'value'); update()
         return W.VBox([W.HBox([pair, budget]), text, img])
 

@@ -33,8 +33,7 @@ def lab(tmp_path_factory):
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]
     token = secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if k not in ('RTML_LFW', 'RTML_STATIC')}
-    env.update(JUPYTER_CONFIG_DIR=str(work / '.jupyter'), JUPYTER_RUNTIME_DIR=str(work / '.runtime'),
-               JUPYTER_DATA_DIR=str(work / '.data'), JUPYTERLAB_WORKSPACES_DIR=str(work / '.workspaces'))
+    env.update(JUPYTER_RUNTIME_DIR=str(work / '.runtime'), JUPYTERLAB_WORKSPACES_DIR=str(work / '.workspaces'))
     log = open(work / 'lab.log', 'w')
     proc = subprocess.Popen([sys.executable, '-m', 'jupyter', 'lab', '--no-browser', '--ip=127.0.0.1', f'--port={port}',
                              f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={work}', '--allow-root'],
@@ -55,32 +54,50 @@ def lab(tmp_path_factory):
     log.close()
 
 
+def _accept_dialog(page, wait_ms=5000):
+    "Accept JupyterLab's dialog (say, 'Select Kernel') if one shows within `wait_ms`."
+    try: page.locator('.jp-Dialog .jp-mod-accept').first.click(timeout=wait_ms)
+    except Exception: pass  # no dialog
+
+
 def _similarities(text):
     "The 'after' similarity of each network in the attack explorer's readout."
     return [float(m) for m in re.findall(r'cos -?[\d.]+ -> (-?[\d.]+)', text)]
 
 
 def test_attack_explorer_slider(lab):
-    from playwright.sync_api import sync_playwright, expect
+    from playwright.sync_api import sync_playwright
     url, token, work = lab
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={'width': 1400, 'height': 1000})
         try:
+            t_start = time.time()
+            say = lambda what: print(f"{time.time() - t_start:6.1f} s  {what}", flush=True)
             page.goto(f'{url}/lab/tree/11_visualize.ipynb?token={token}')
             page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=120_000)
             page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=120_000)  # kernel up
+            say('kernel idle')
+            _accept_dialog(page)  # a fresh JupyterLab may ask which kernel to start
             page.locator('.lm-MenuBar-itemLabel', has_text='Run').first.click()
             page.locator('.lm-Menu-itemLabel', has_text='Run All Cells').first.click()
+            _accept_dialog(page)
             readout = page.locator('.rtml-attack-readout')
-            readout.wait_for(timeout=900_000)  # the notebook trains three small networks first
-            before = readout.inner_text()
+            readout.wait_for(state='attached', timeout=900_000)  # the notebook trains three small networks first
+            say('explorer shown')
+            readout.scroll_into_view_if_needed()                 # JupyterLab renders only the cells in view
+            before, t0 = readout.inner_text(), time.time()
+            while len(_similarities(before)) < 2 and time.time() - t0 < 120:  # the view fills in as the kernel's values arrive
+                time.sleep(1); before = readout.inner_text()
             sims_before = _similarities(before)
             assert len(sims_before) == 2, before
-            slider = page.locator('.rtml-eps .widget-readout')      # the slider's editable value box
-            slider.click(); page.keyboard.press('Control+A'); page.keyboard.type('0'); page.keyboard.press('Enter')
-            expect(readout).not_to_have_text(before, timeout=120_000)
-            after = readout.inner_text()
+            box = page.locator('.rtml-eps .widget-readout')      # the epsilon slider's editable value
+            box.scroll_into_view_if_needed()
+            box.click(); page.keyboard.press('Control+A'); page.keyboard.type('0'); page.keyboard.press('Enter')
+            after, t0 = before, time.time()
+            while after == before and time.time() - t0 < 120:  # the kernel attacks again and sends the new readout
+                time.sleep(1); after = readout.inner_text()
+            say('slider moved, readout updated')
             assert 'eps 0.0/255' in after, after
             sims_after = _similarities(after)
             # at eps 0 nothing is attacked: each network's similarity goes back to its clean value, which differs

@@ -66,3 +66,27 @@ def test_download_lfw_without_internet_says_where_to_place_files(tmp_path, monke
 def test_bad_crop_flag():
     r = run('info', '--crop', '0.5,0.5,0.2,0.9')
     assert r.returncode == 2 and 'argument --crop: crop must satisfy' in r.stderr
+
+
+def test_student_copies(tmp_path):
+    "The student copies build from the repository's notebooks: no solution left, no output, every exercise a placeholder."
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / 'students'
+    r = run('student-copies', str(out), '--nbs', str(root / 'nbs'))
+    assert r.returncode == 0, r.stderr
+    originals = sorted((root / 'nbs').glob('*.ipynb'))
+    assert sorted(p.name for p in out.glob('*.ipynb')) == [p.name for p in originals]
+    taken = 0
+    for f in originals:
+        nb, copy = json.loads(f.read_text()), json.loads((out / f.name).read_text())
+        assert len(copy['cells']) == len(nb['cells']), f.name
+        n_sol = sum(1 for c in nb['cells'] if c['cell_type'] == 'code' and ''.join(c['source']).startswith('#| solution'))
+        placeholders = [c for c in copy['cells'] if ''.join(c['source']).startswith('# Exercise ')]
+        assert len(placeholders) == n_sol, f.name
+        assert all(not c.get('outputs') for c in copy['cells'] if c['cell_type'] == 'code'), f.name
+        assert not [c for c in copy['cells'] if c['cell_type'] == 'code' and ''.join(c['source']).startswith('#| solution')], f.name
+        taken += n_sol
+    assert taken >= 30 and f"{taken} solutions taken out" in r.stdout
+    assert (out / 'images').is_dir()
+    bad = run('student-copies', str(tmp_path / 'x'), '--nbs', str(tmp_path / 'nowhere'))
+    assert bad.returncode == 2 and 'nowhere: no notebook folder here' in bad.stderr
