@@ -368,16 +368,16 @@ def _figures(data, split, reports, attacked, per_row, out, preset, title):
     budget = f"PGD-{preset.attack_steps}, eps {max(preset.attack_eps) * 255:g}/255" if preset.attack_eps else 'attacked'
     _save(plot_roc_overlay({nice(r): rep for r, rep in reports.items()}, worst, budget, title), out / 'roc.png')
     shown = ('source_standard', 'source_robust', 'target_alone', 'target_imitates_robust')
-    _save(plot_similarity_distributions({nice(r): (per_row[r][0]['sims'], split.test.same) for r in shown},
-                                        {nice(r): float(np.median(reports[r].thresholds)) for r in shown}), out / 'similarities.png')
+    thr = {nice(r): float(np.median(reports[r].thresholds)) for r in shown}   # one threshold per row, for the pictures
+    _save(plot_similarity_distributions({nice(r): (per_row[r][0]['sims'], split.test.same) for r in shown}, thr), out / 'similarities.png')
     nets = {'standard source': load_source(out / 'source_standard' / split.name / 'checkpoint.pt', data.images.shape[1]),
             'robust source': load_source(out / 'source_robust' / split.name / 'checkpoint.pt', data.images.shape[1]),
             'target alone': load_target(out / 'target_alone' / split.name / 'checkpoint.pt'),
             'target imitating robust': load_target(out / 'target_imitates_robust' / split.name / 'checkpoint.pt')}
     if preset.attack_eps:
         pick = np.r_[np.flatnonzero(split.test.same)[:3], np.flatnonzero(~split.test.same)[:3]]
-        thr = {k: float(np.median(reports[r].thresholds)) for k, r in (('standard source', 'source_standard'), ('robust source', 'source_robust'))}
-        _save(adversarial_grid({k: nets[k] for k in thr}, data, split.test[pick], max(preset.attack_eps), preset.attack_steps, thr), out / 'attacks.png')
+        srcs = ('standard source', 'robust source')   # nice() of the two source rows, as the nets are named
+        _save(adversarial_grid({k: nets[k] for k in srcs}, data, split.test[pick], max(preset.attack_eps), preset.attack_steps, thr), out / 'attacks.png')
     _save(plot_training_curves({nice(r): out / r / split.name for r in ('source_standard', 'source_robust', 'target_alone', 'target_imitates_robust')}),
           out / 'training.png')
     test_rows = np.unique(np.r_[split.test.left, split.test.right])

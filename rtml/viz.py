@@ -130,6 +130,12 @@ def plot_roc_overlay(clean:dict, # {name: VerificationReport} on clean pairs
 # %% ../nbs/11_visualize.ipynb #f0c443c0
 def _hwc(x): return x.permute(1, 2, 0).numpy() if torch.is_tensor(x) else np.asarray(x) / (255 if np.asarray(x).dtype == np.uint8 else 1)
 
+def _amplified(d, amp):
+    "A perturbation `d` (3, H, W) as a picture: grey 0.5 plus `amp` times it, clipped to [0, 1]."
+    return np.clip(0.5 + amp * _hwc(d), 0, 1)
+
+def _gain(d): return 0.5 / max(float(d.abs().max()), 1e-12)  # makes the largest change of `d` span half the grey range
+
 def adversarial_grid(models:dict, # {name: network}
                      data:FaceData, pairs:Pairs, # the pairs to attack: each left face is attacked against its right face
                      eps=8 / 255, steps=5, thresholds:dict=None, seed=0):
@@ -147,13 +153,13 @@ def adversarial_grid(models:dict, # {name: network}
         adv = pgd(m, xa, pair_attack(eb, pairs.same), eps, steps, generator=torch.Generator().manual_seed(seed))
         before, after = (embed_images(m, xa) * eb).sum(1), (embed_images(m, adv) * eb).sum(1)
         d = (adv - xa)
-        amp = 0.5 / max(float(d.abs().max()), 1e-12)
+        amp = _gain(d)
         for j in range(n):
             flip = ''
             if thresholds and name in thresholds:
                 t = thresholds[name]; flip = ' (flipped)' if (before[j] >= t) != (after[j] >= t) else ''
             axs[2 + 2 * i, j].imshow(_hwc(adv[j])); axs[2 + 2 * i, j].set_title(f"{name.split()[0]}: {before[j]:.2f}->{after[j]:.2f}{flip}", fontsize=6)
-            axs[3 + 2 * i, j].imshow(np.clip(0.5 + amp * _hwc(d[j]), 0, 1)); axs[3 + 2 * i, j].set_title(f"perturbation x{amp:.0f}", fontsize=6)
+            axs[3 + 2 * i, j].imshow(_amplified(d[j], amp)); axs[3 + 2 * i, j].set_title(f"perturbation x{amp:.0f}", fontsize=6)
     for a in axs.ravel(): a.axis('off')
     fig.suptitle(f"PGD-{steps} pair attacks, eps {eps * 255:g}/255: dodging same pairs, impersonating different ones", fontsize=8)
     fig.tight_layout()
@@ -253,8 +259,8 @@ class AttackExplorer:
         a, b = st['images']
         panels = [(b, 'partner'), (a, 'clean')]
         for k, v in st['views'].items():
-            d = v['perturbation']; amp = 0.5 / max(float(d.abs().max()), 1e-12)
-            panels += [(v['adversarial'], f"{k.split()[0]}: {v['after']:.2f}"), (np.clip(0.5 + amp * _hwc(d), 0, 1), 'perturbation')]
+            d = v['perturbation']
+            panels += [(v['adversarial'], f"{k.split()[0]}: {v['after']:.2f}"), (_amplified(d, _gain(d)), 'perturbation')]
         for ax, (im, t) in zip(axs, panels): ax.imshow(_hwc(im) if torch.is_tensor(im) else im); ax.set_title(t, fontsize=7); ax.axis('off')
         fig.tight_layout()
         return fig
