@@ -10,16 +10,17 @@ from pathlib import Path
 from . import __version__
 from .data import DataError, LFW_HELP, cache_dir, check_crop, load_faces
 from .losses import LOSSES
+from .distributed import finish as finish_distributed, init as init_distributed, is_main, launch, launched, world
 
 # %% auto #0
-__all__ = ['add_data_args', 'faces_from_args', 'run_config', 'write_results', 'baselines', 'source', 'pipeline', 'compare',
-           'download_lfw', 'info', 'student_copies', 'make_parser', 'main']
+__all__ = ['add_data_args', 'faces_from_args', 'run_config', 'write_results', 'baselines', 'source', 'pipeline', 'outside_faces',
+           'compare', 'download_lfw', 'info', 'ddp_check', 'student_copies', 'add_nproc_arg', 'make_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #0140ecb9
 def add_data_args(p):
     "The flags that choose the faces: LFW (`--lfw`, or RTML_LFW) or the built-in synthetic faces."
     p.add_argument('--lfw', metavar='PATH', help='LFW folder (default: $RTML_LFW; without it, synthetic faces)')
-    p.add_argument('--size', type=int, default=64, help='face side in pixels (default: 64)')
+    p.add_argument('--size', type=int, help='face side in pixels (default: 64; the preset\'s image_size for rtml pipeline)')
     p.add_argument('--seed', type=int, default=0, help='seed for synthetic faces and training (default: 0)')
     p.add_argument('--no-verify', action='store_true', help="use protocol files whose MD5 is not the official one")
     p.add_argument('--no-cache', action='store_true', help='decode images again instead of reading the cache')
@@ -36,7 +37,7 @@ def faces_from_args(args):
     lfw = args.lfw or os.environ.get('RTML_LFW')
     kw = dict(verify=not args.no_verify, cache=not args.no_cache) if lfw else {}
     if lfw and args.crop: kw['crop'] = None if args.crop == 'none' else args.crop
-    data = load_faces(lfw, size=args.size, seed=args.seed, **kw)
+    data = load_faces(lfw, size=args.size or 64, seed=args.seed, **kw)
     print(f"data: {data}" + ('' if lfw else "  (no --lfw and no RTML_LFW: built-in synthetic faces)"), flush=True)
     return data
 
@@ -90,15 +91,17 @@ def source(args):
     cfg = replace(cfg, seed=args.seed, device=args.device, **overrides)
     print('config:', json.dumps(asdict(cfg)), flush=True)
     out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
-    (out / 'config.json').write_text(json.dumps({**run_config(args, data), 'source': asdict(cfg)}, indent=1))
+    if is_main(): (out / 'config.json').write_text(json.dumps({**run_config(args, data), 'source': asdict(cfg)}, indent=1))
     splits, merged = data.splits(args.protocol), {}
     for sp in splits:
         t0 = time.time()
         model, hist = train_source(data, sp.train, cfg, out=out / sp.name, resume=args.resume, progress=not args.quiet)
+        if not is_main(): continue  # in a distributed run rank 0 alone evaluates and writes
         secs = sum(h['seconds'] for h in hist)
         rep = robustness_report(model.cpu(), data, sp, eps_list=(0, *args.attack_eps), steps=args.attack_steps)
         print(f"{sp.name}: trained in {secs:.0f} s\n{robustness_table({sp.name: rep})}", flush=True)
         merged[sp.name] = {str(e): r.to_dict() for e, r in rep.items()} | {'train_seconds': secs}
+    if not is_main(): return
     (out / 'robustness.json').write_text(json.dumps(merged, indent=1))
     if len(splits) == 1:
         (out / 'robustness.md').write_text(f"# {'Robust' if args.robust else 'Standard'} source, {args.protocol}, {data.source}\n\n"
@@ -111,15 +114,27 @@ def pipeline(args):
     "Train and evaluate every row (baselines, standard and robust source, target alone and imitating each), write the results."
     from rtml.pipeline import preset_from_args, run_pipeline
     preset = preset_from_args(args)
+    args.size = args.size or preset.image_size
     data = faces_from_args(args)
-    out = args.out or f"runs/{preset.name}-{args.protocol}"
-    run_pipeline(data, preset, args.protocol, out, resume=args.resume, progress=not args.quiet)
+    train = outside_faces(args, data) if args.train_folder else None
+    out = args.out or f"runs/{preset.name}-{args.protocol}{'-outside' if train else ''}"
+    run_pipeline(data, preset, args.protocol, out, resume=args.resume, progress=not args.quiet, train_data=train)
+
+def outside_faces(args, test):
+    "The outside training faces of --train-folder, without the people of --exclude-names (and of LFW with --exclude-lfw)."
+    from rtml.data import load_identity_folder, read_name_list
+    exclude = {n for f in args.exclude_names or () for n in read_name_list(f)} | (set(test.names) if args.exclude_lfw else set())
+    crop = None if args.train_crop in (None, 'none') else args.train_crop
+    train = load_identity_folder(args.train_folder, size=args.size, crop=crop, exclude=exclude, cache=not args.no_cache, progress=not args.quiet)
+    print(f"outside training data: {train}, {len(exclude)} name(s) excluded", flush=True)
+    return train
 
 def compare(args):
     "Each companion method's standard source against the baseline on View 1, clean and under attack, and a target imitating each."
     from rtml.pipeline import compare_sources, preset_from_args
     preset = preset_from_args(args)
     variants = tuple(v.strip() for v in args.variants.split(',') if v.strip())
+    args.size = args.size or preset.image_size
     data = faces_from_args(args)
     compare_sources(data, preset, variants, args.out, resume=args.resume, progress=not args.quiet)
 
@@ -147,6 +162,20 @@ def info(args):
         except DataError as e: print(f"{name:<24} unavailable: {e}")
     print(f"{'cache folder':<24} {cache_dir()}")
 
+def ddp_check(args):
+    "One distributed training step's gradients against one process's, for each loss: run it with --nproc N (04a_distributed)."
+    from rtml.distributed import check_gradients
+    bad = []
+    for loss in (l.strip() for l in args.loss.split(',') if l.strip()):
+        r = check_gradients(loss, batch=args.batch)
+        worst = max(r['network'], r['loss'])
+        ok = worst <= 1e-5 * max(1.0, r['largest gradient'])  # float sums in another order, nothing more
+        if not ok: bad.append(loss)
+        print(f"{loss}: {world()[1]} process(es) of {r['faces per process']} faces each, largest gradient difference {worst:.2e} (network {r['network']:.2e}, "
+              f"loss weights {r['loss']:.2e}; largest gradient {r['largest gradient']:.2e}): "
+              f"{'same as one process' if ok else 'DIFFERENT from one process'}", flush=True)
+    if bad: raise ValueError(f"distributed gradients differ from one process's for {', '.join(bad)}")
+
 def student_copies(args):
     "Write the notebooks with their exercise solutions and outputs taken out, for students (see 12_course)."
     from rtml.course import write_student_copies
@@ -154,6 +183,20 @@ def student_copies(args):
     print(f"wrote {len(done)} notebooks to {args.out}, {sum(done.values())} solutions taken out")
 
 # %% ../nbs/90_cli.ipynb #2fb255a6
+def add_nproc_arg(p):
+    "--nproc: run the command in N processes on this machine (torchrun; 04a_distributed)."
+    p.add_argument('--nproc', type=int, default=1, metavar='N', help='processes for distributed data-parallel training: one per GPU, '
+                   'or gloo processes on a CPU (default: 1; the same as torchrun --nproc_per_node N -m rtml ...)')
+
+def _without_nproc(argv):
+    "The arguments less `--nproc N` / `--nproc=N` (torchrun would read them as its own)."
+    out, skip = [], False
+    for a in map(str, argv):
+        if skip: skip = False
+        elif a == '--nproc': skip = True
+        elif not a.startswith('--nproc='): out.append(a)
+    return out
+
 def make_parser():
     "The `rtml` argument parser with all subcommands."
     parser = argparse.ArgumentParser(prog='rtml', description='Robust metric transfer: adversarial examples, robust metrics, '
@@ -181,6 +224,7 @@ def make_parser():
                    help='budgets of the evaluation attacks (default: 1/255,2/255,4/255,8/255)')
     p.add_argument('--attack-steps', type=int, default=10, help='PGD steps of the evaluation attacks (default: 10)')
     p.add_argument('--device', default='auto', help="'auto' (CUDA, MPS, CPU), 'cpu', 'cuda', ...")
+    add_nproc_arg(p)
     p.add_argument('--out', default='runs/source', help='output folder (default: runs/source)')
     p.add_argument('--resume', action='store_true', help='continue from the checkpoints in --out')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
@@ -190,6 +234,12 @@ def make_parser():
     p.add_argument('--preset', default='quick', help="'quick' (CPU, about 30 min on LFW View 1) or 'full' (GPU) (default: quick)")
     add_data_args(p)
     p.add_argument('--protocol', choices=['view1', 'view2'], default='view1', help='LFW protocol (default: view1)')
+    p.add_argument('--train-folder', metavar='PATH', help='outside training data: one folder of images per person (say, an aligned CASIA-WebFace); '
+                   'one model is trained on it and tested on every pair of --protocol')
+    p.add_argument('--train-crop', type=_crop, metavar='L,T,R,B', help="crop box of the --train-folder images as fractions (default: none, the whole image)")
+    p.add_argument('--exclude-names', action='append', metavar='FILE', help='drop the --train-folder people named in FILE (one name per line; may be repeated)')
+    p.add_argument('--exclude-lfw', action='store_true', help="drop the --train-folder people whose folder name is an LFW person's")
+    add_nproc_arg(p)
     p.add_argument('--out', help='output folder (default: runs/PRESET-PROTOCOL)')
     p.add_argument('--resume', action='store_true', help='continue the run in --out')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
@@ -202,6 +252,7 @@ def make_parser():
     add_data_args(p)
     from rtml.pipeline import VARIANTS
     p.add_argument('--variants', default=','.join(VARIANTS), help=f"comma-separated, from {', '.join(VARIANTS)} (default: all)")
+    add_nproc_arg(p)
     p.add_argument('--out', default='runs/compare-view1', help='output folder (default: runs/compare-view1)')
     p.add_argument('--resume', action='store_true', help='continue the run in --out')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
@@ -213,6 +264,11 @@ def make_parser():
     p = sub.add_parser('info', help='show which faces would be used and their protocol', description=info.__doc__)
     add_data_args(p)
     p.set_defaults(func=info)
+    p = sub.add_parser('ddp-check', help="check a distributed training step's gradients against one process's", description=ddp_check.__doc__)
+    p.add_argument('--loss', default='cosface,triplet', help='comma-separated losses to check (default: cosface,triplet)')
+    p.add_argument('--batch', type=int, default=32, help='global batch size (default: 32)')
+    add_nproc_arg(p)
+    p.set_defaults(func=ddp_check)
     p = sub.add_parser('student-copies', help='the notebooks without solutions and outputs, for students', description=student_copies.__doc__)
     p.add_argument('out', help='folder for the copies')
     p.add_argument('--nbs', default='nbs', help="folder of rtml's notebooks (default: nbs)")
@@ -222,8 +278,16 @@ def make_parser():
 def main(argv=None):
     "Entry point of the `rtml` console script: 0 on success, 2 on bad input (with one clear message)."
     args = make_parser().parse_args(argv)
+    nproc = getattr(args, 'nproc', 1)
+    if nproc < 1: print(f"rtml {args.command}: error: --nproc must be at least 1, got {nproc}", file=sys.stderr); return 2
+    if nproc > 1 and not launched():  # start N processes running this same command (each sees WORLD_SIZE and joins)
+        return launch(_without_nproc(sys.argv[1:] if argv is None else argv), nproc).returncode
+    if launched():
+        init_distributed(getattr(args, 'device', None) or 'auto')
+        if not is_main(): sys.stdout = open(os.devnull, 'w')  # rank 0 alone prints
     try: args.func(args)
     except (DataError, ValueError, FileNotFoundError) as e:  # bad input or settings: one message, no traceback
         print(f"rtml {args.command}: error: {e}", file=sys.stderr)
         return 2
+    finally: finish_distributed()
     return 0

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #16bcb394
 from __future__ import annotations
-import hashlib, json, os, time
+import hashlib, json, os, time, warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +19,8 @@ __all__ = ['PairRow', 'OFFICIAL_MD5', 'LFW_CROP', 'IMAGE_SUFFIXES', 'IMAGE_FOLDE
            'render_faces', 'make_protocol', 'check_md5', 'read_names', 'read_people', 'read_pairs', 'write_pairs',
            'write_people', 'write_protocol', 'read_protocol', 'Pairs', 'Split', 'class_folds', 'FaceData',
            'person_numbers', 'synthetic_faces', 'cache_dir', 'check_crop', 'decode_face', 'decode_images', 'find_lfw',
-           'load_lfw', 'write_face_folder', 'load_identity_folder', 'to_tensor', 'to_gray', 'gray_lowres', 'lbp_codes',
-           'lbp_histograms', 'lbp_view', 'load_faces']
+           'load_lfw', 'write_face_folder', 'load_identity_folder', 'read_name_list', 'outside_training', 'to_tensor',
+           'to_gray', 'gray_lowres', 'lbp_codes', 'lbp_histograms', 'lbp_view', 'load_faces']
 
 # %% ../nbs/00_data.ipynb #27f3ab47
 class DataError(ValueError):
@@ -556,6 +556,32 @@ def load_identity_folder(root, # folder with one subfolder of images per person
     images = decode_images(root, files, size, crop, cache=cache, progress=progress)
     return FaceData(images, *person_numbers(names, counts), names, make_protocol(counts, pairs_per_fold=pairs_per_fold, seed=seed),
                     f"folder:{root}", files)
+
+# %% ../nbs/00_data.ipynb #1a9d9766
+def read_name_list(path):
+    "People's names, one per line: the first tab- or space-separated field; blank lines and `#` comments skipped."
+    path = Path(path)
+    if not path.is_file(): raise DataError(f"name list {path} does not exist: give a text file with one name per line")
+    return [line.split()[0] for line in path.read_text().splitlines() if line.strip() and not line.lstrip().startswith('#')]
+
+def outside_training(train:FaceData, # the outside training faces (say, `load_identity_folder` of CASIA-WebFace)
+                     test:FaceData, # LFW (or faces with an LFW-shaped protocol)
+                     protocol='view2'): # test on View 2's pairs (all ten folds) or View 1's test pairs
+    "(faces, [split]): `train` and `test` in one `FaceData`, and one split that trains on every image of `train` and tests on `test`'s pairs."
+    if train.images.shape[1:] != test.images.shape[1:]:
+        raise DataError(f"training faces are {train.images.shape[1:]} and test faces {test.images.shape[1:]}: load both at the same --size")
+    overlap = sorted(set(train.names) & set(test.names))
+    if overlap: warnings.warn(f"{len(overlap)} people are in both {train.source} and {test.source} (e.g. {', '.join(overlap[:3])}): "
+                              f"the protocol asks for none; drop them with a name list (exclude=...)")
+    pairs = {'view2': test.view2_pairs, 'view1': lambda: test.view1().test}.get(protocol)
+    if pairs is None: raise DataError(f"protocol must be 'view1' or 'view2', got {protocol!r}")
+    pairs, n = pairs(), len(train)
+    names = [f"train:{p}" for p in train.names] + list(test.names)  # distinct even where a name is in both
+    counts = {**{f"train:{p}": c for p, c in zip(train.names, np.bincount(train.person, minlength=len(train.names)))}, **test.protocol.counts}
+    both = FaceData(np.concatenate([train.images, test.images]), np.concatenate([train.person, test.person + len(train.names)]),
+                    np.concatenate([train.number, test.number]), names, Protocol({k: int(v) for k, v in counts.items()}, where=test.protocol.where),
+                    f"{train.source} + {test.source}", None if train.files is None or test.files is None else list(train.files) + list(test.files))
+    return both, [Split(f"{protocol}-outside", np.arange(n), Pairs(pairs.left + n, pairs.right + n, pairs.same, pairs.fold))]
 
 # %% ../nbs/00_data.ipynb #8a761374
 def to_tensor(images):

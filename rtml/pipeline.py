@@ -12,7 +12,8 @@ import numpy as np
 import torch
 
 from . import __version__
-from .data import FaceData, Pairs, Split
+from .data import FaceData, Pairs, Split, outside_training
+from .distributed import barrier, is_main
 from .baselines import eigenfaces_scores, face_vectors, lbp_features, lbp_scores
 from .models import RUNTIMES, best_runtime, count_macs, count_params, throughput
 from .training import SourceConfig, _save_atomic, load_source, train_source
@@ -32,6 +33,7 @@ ROWS = ('eigenfaces', 'lbp', 'source_standard', 'source_robust', 'target_alone',
 class Preset:
     "Every setting of a pipeline run. `PRESETS` holds the named ones; each field is also a command-line flag."
     name: str = 'quick'
+    image_size: int = 64              # face side in pixels: faces are decoded (and cached) at this size
     source_epochs: int = 8            # standard source
     source_width: int = 32
     source_blocks: tuple = (1, 1, 1, 1)
@@ -108,7 +110,7 @@ class Preset:
 
 PRESETS = {
     'quick': Preset(),
-    'full': Preset(name='full', source_epochs=40, source_width=64, source_blocks=(2, 2, 2, 2), batch_size=256,
+    'full': Preset(name='full', image_size=112, source_epochs=40, source_width=64, source_blocks=(2, 2, 2, 2), batch_size=256,
                    robust_epochs=40, robust_attack='pgd', robust_eps=4 / 255, target_width='1.0', target_repeats=(4, 8, 4),
                    target_last_channels=1024, target_stem_stride=1, target_epochs=30, attack_eps=(1 / 255, 2 / 255, 4 / 255, 8 / 255),
                    attack_steps=10, attacked_pairs=0),
@@ -153,14 +155,16 @@ def _write_json(path, obj):
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(obj, indent=1)); os.replace(tmp, path)
 
-def _step(out, name, compute, log=print):
-    "The result of step `name`: read from `out/steps/name.json` if it finished before, else computed and saved."
+def _step(out, name, compute, log=print,
+          collective=False): # in a distributed run (04a): every process takes part (training), else rank 0 alone
+    "The result of step `name`: read from `out/steps/name.json` if it finished before, else computed and saved (by rank 0)."
     path = Path(out) / 'steps' / f'{name}.json'
     if path.is_file():
         log(f"[{name}] done before, read from {path}")
         return json.loads(path.read_text())
+    if not (collective or is_main()): return None
     t0 = time.time(); result = compute()
-    _write_json(path, result); log(f"[{name}] {time.time() - t0:.1f} s")
+    if is_main(): _write_json(path, result); log(f"[{name}] {time.time() - t0:.1f} s")
     return result
 
 def _same_settings(a, b):
@@ -211,13 +215,22 @@ def run_pipeline(data:FaceData, # faces with a protocol (LFW, or `synthetic_face
                  protocol='view1', # 'view1', or 'view2' (ten folds, each trained on the other nine's people)
                  out='runs/quick-view1', # output folder
                  resume=False, # continue the run in `out`
-                 progress=True):
+                 progress=True,
+                 train_data:FaceData=None): # outside training faces: one model per row trained on all of them, tested on `protocol`'s pairs of `data`
     "Train and evaluate every row of `ROWS`; write results.json, results.md, the `FIGURES`, config.json and log.txt to `out`."
     preset = (preset or PRESETS['quick']).check()
-    out = _open_run(out, {'preset': asdict(preset), 'protocol': protocol, 'data': repr(data), 'rtml': __version__}, resume)
+    config = {'preset': asdict(preset), 'protocol': protocol, 'data': repr(data), 'rtml': __version__}
+    if train_data is not None:
+        config['train_data'] = repr(train_data)
+        data, splits = outside_training(train_data, data, protocol)
+    else: splits = data.splits(protocol)
+    if is_main(): _open_run(out, config, resume)
+    barrier(); out = Path(out)
+    if not is_main(): return _run(data, preset, splits, out, progress)  # the other processes of a distributed run train only
     with open(out / 'log.txt', 'a') as logf, contextlib.redirect_stdout(_Tee(sys.stdout, logf)):
-        print(f"rtml {__version__} pipeline, {time.strftime('%Y-%m-%d %H:%M:%S')}\ndata: {data}\nprotocol: {protocol}\npreset: {preset}", flush=True)
-        return _run(data, preset, protocol, out, progress)
+        print(f"rtml {__version__} pipeline, {time.strftime('%Y-%m-%d %H:%M:%S')}\ndata: {data}\nprotocol: {protocol}"
+              f"{', trained on ' + train_data.source if train_data is not None else ''}\npreset: {preset}", flush=True)
+        return _run(data, preset, splits, out, progress)
 
 def _open_run(out, config, resume):
     "The folder `out`, created, with config.json written; refuses to overwrite another run or to resume one with other settings."
@@ -233,25 +246,26 @@ def _open_run(out, config, resume):
 def _source_row(data, sp, cfg:SourceConfig, folder, preset, progress):
     "Train (or finish training) a source into `folder` and score it: a step's result."
     model, hist = train_source(data, sp.train, cfg, out=folder, resume=True, progress=progress)
+    if not is_main(): return None  # rank 0 alone evaluates
     return {**score_network(model, data, sp, preset.attack_eps, preset.attack_steps, preset.attacked_pairs, preset.seed),
             'seconds': sum(h['seconds'] for h in hist)}
 
 def _target_row(data, sp, source_folder, folder, preset, progress):
     "Train a target into `folder`, imitating the source in `source_folder` (None: alone), and score it: a step's result."
     teacher = None
-    if source_folder:  # the teacher's embeddings, computed once per source and cached beside it
+    if source_folder:  # the teacher's embeddings, computed once per source (by rank 0) and cached beside it
         cache = Path(source_folder) / 'teacher.pt'
-        if cache.is_file(): teacher = torch.load(cache)
-        else:
-            teacher = teacher_embeddings(load_source(Path(source_folder) / 'checkpoint.pt', data.images.shape[1]), data.images[sp.train])
-            _save_atomic(teacher, cache)
+        if is_main() and not cache.is_file():
+            _save_atomic(teacher_embeddings(load_source(Path(source_folder) / 'checkpoint.pt', data.images.shape[1]), data.images[sp.train]), cache)
+        barrier()
+        teacher = torch.load(cache)
     model, hist = train_target(data, sp.train, preset.target_config(), teacher, out=folder, resume=True, progress=progress)
+    if not is_main(): return None  # rank 0 alone evaluates
     return {**score_network(model, data, sp, preset.attack_eps, preset.attack_steps, preset.attacked_pairs, preset.seed),
             'seconds': sum(h['seconds'] for h in hist)}
 
-def _run(data, preset, protocol, out, progress):
+def _run(data, preset, splits, out, progress):
     t_start = time.time()
-    splits = data.splits(protocol)
     per_row = {r: [] for r in ROWS}
     seconds = {r: 0.0 for r in ROWS}
     vectors = feats = None
@@ -266,19 +280,20 @@ def _run(data, preset, protocol, out, progress):
             t0 = time.time(); feats = lbp_features(data.images) if feats is None else feats
             return {'sims': lbp_scores(feats, sp).tolist(), 'attacked': {}, 'seconds': time.time() - t0}
         for row, fn in (('eigenfaces', eig), ('lbp', lbp)):
-            r = _step(out, f"{row}-{sp.name}", fn); per_row[row].append(r); seconds[row] += r['seconds']
+            r = _step(out, f"{row}-{sp.name}", fn); per_row[row].append(r); seconds[row] += r['seconds'] if r else 0
         # the two sources, then the targets that learn from them
         for kind in ('standard', 'robust'):
             row, folder = f'source_{kind}', out / f'source_{kind}' / sp.name
             def train_eval():
                 print(f"training {row} on {sp.name} ({len(sp.train)} images)", flush=True)
                 return _source_row(data, sp, preset.source_config(kind == 'robust'), folder, preset, progress)
-            r = _step(out, f"{row}-{sp.name}", train_eval); per_row[row].append(r); seconds[row] += r['seconds']
+            r = _step(out, f"{row}-{sp.name}", train_eval, collective=True); per_row[row].append(r); seconds[row] += r['seconds'] if r else 0
         for row, kind in (('target_alone', None), ('target_imitates_standard', 'standard'), ('target_imitates_robust', 'robust')):
             def train_eval():
                 print(f"training {row} on {sp.name}", flush=True)
                 return _target_row(data, sp, kind and out / f'source_{kind}' / sp.name, out / row / sp.name, preset, progress)
-            r = _step(out, f"{row}-{sp.name}", train_eval); per_row[row].append(r); seconds[row] += r['seconds']
+            r = _step(out, f"{row}-{sp.name}", train_eval, collective=True); per_row[row].append(r); seconds[row] += r['seconds'] if r else 0
+    if not is_main(): return None
     first = splits[0].name
     models = _step(out, 'models', lambda: network_costs(load_source(out / 'source_standard' / first / 'checkpoint.pt', data.images.shape[1]),
                                                          load_target(out / 'target_imitates_robust' / first / 'checkpoint.pt'),
@@ -290,7 +305,7 @@ def _run(data, preset, protocol, out, progress):
                for row in ROWS}
     results['models'] = models
     _write_json(out / 'results.json', results)
-    title = f"RTML pipeline ({preset.name}), {protocol}, {data.source}"
+    title = f"RTML pipeline ({preset.name}), {', '.join(sp.name for sp in splits) if len(splits) == 1 else 'view2'}, {data.source}"
     n_hit = sum(len(r['attacked_pairs']) for r in per_row['source_standard'])
     md = results_markdown(reports, attacked, seconds, models, title, preset.attack_steps, (n_hit, sum(len(sp.test) for sp in splits)))
     (out / 'results.md').write_text(md)
@@ -402,14 +417,20 @@ def compare_sources(data:FaceData, preset:Preset=None,
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown: raise ValueError(f"unknown variant(s) {', '.join(unknown)}: choose from {', '.join(VARIANTS)}")
     presets = {v: replace(preset, **VARIANTS[v]).check() for v in variants}
-    out = _open_run(out, {'preset': asdict(preset), 'variants': list(variants), 'protocol': 'view1', 'data': repr(data), 'rtml': __version__}, resume)
+    if is_main(): _open_run(out, {'preset': asdict(preset), 'variants': list(variants), 'protocol': 'view1', 'data': repr(data), 'rtml': __version__}, resume)
+    barrier(); out = Path(out)
     sp = data.splits('view1')[0]
+    if not is_main():  # the other processes of a distributed run train only
+        for v, p in presets.items():
+            _step(out, f"{v}-source", lambda: _source_row(data, sp, p.source_config(), out / v / 'source', p, progress), collective=True)
+            _step(out, f"{v}-target", lambda: _target_row(data, sp, out / v / 'source', out / v / 'target', p, progress), collective=True)
+        return None
     with open(out / 'log.txt', 'a') as logf, contextlib.redirect_stdout(_Tee(sys.stdout, logf)):
         print(f"rtml {__version__} compare, {time.strftime('%Y-%m-%d %H:%M:%S')}\ndata: {data}\npreset: {preset}\nvariants: {', '.join(variants)}", flush=True)
         res = {}
         for v, p in presets.items():
-            src = _step(out, f"{v}-source", lambda: _source_row(data, sp, p.source_config(), out / v / 'source', p, progress))
-            tgt = _step(out, f"{v}-target", lambda: _target_row(data, sp, out / v / 'source', out / v / 'target', p, progress))
+            src = _step(out, f"{v}-source", lambda: _source_row(data, sp, p.source_config(), out / v / 'source', p, progress), collective=True)
+            tgt = _step(out, f"{v}-target", lambda: _target_row(data, sp, out / v / 'source', out / v / 'target', p, progress), collective=True)
             res[v] = {k: {**r[0].to_dict(), 'seconds': row['seconds'],
                           'attacked': {f"{e:.6g}": {'accuracy': a.accuracy, 'auc': a.auc} for e, a in r[1].items()}}
                       for k, row in (('source', src), ('target', tgt)) for r in [merge_splits([row], [sp])]}

@@ -17,6 +17,7 @@ from .models import ResNetEmbed, count_macs, count_params
 from .losses import PAIR_LOSSES, make_loss, pk_batch_count, pk_batches
 from .attacks import metric_loss, pgd
 from .verification import embed_images, pair_similarities, verification_report
+from .distributed import average, average_gradients, barrier, global_loss, is_main, local_device, shard, world, wrap
 
 # %% auto #0
 __all__ = ['ROBUST', 'SourceConfig', 'pick_device', 'augment_batch', 'joint_loss', 'save_checkpoint', 'restore_checkpoint',
@@ -91,7 +92,8 @@ def joint_loss(model, loss_fn, x, y, cfg:SourceConfig, eps, generator=None,
         parts = {'clean': loss.item()}
     else:
         steps, size = (1, 1.25 * eps) if cfg.adversarial == 'fgsm' else (cfg.pgd_steps, 2.5 * eps / cfg.pgd_steps)
-        x_adv = pgd(model, x, metric_loss(loss_fn, y), eps, steps, size, eval_mode=False, generator=generator)
+        attacker = getattr(model, 'module', model)  # in a distributed run: the network inside DDP (input gradients only)
+        x_adv = pgd(attacker, x, metric_loss(loss_fn, y), eps, steps, size, eval_mode=False, generator=generator)
         e = model(torch.cat([x, x_adv]))
         e_clean, e_adv = e[:len(x)], e[len(x):]
         lc, la = loss_fn(e_clean, y), loss_fn(e_adv, y)
@@ -148,12 +150,15 @@ def train_source(data:FaceData, # faces
     "Train a source embedding network (standard or joint adversarial); returns (model in eval mode, history)."
     from tqdm.auto import tqdm
     cfg = cfg or SourceConfig()
-    device = pick_device(cfg.device)
+    device = local_device(pick_device(cfg.device))
+    rank, n_proc = world()  # a distributed run (04a): each process trains on its part of every batch
     torch.manual_seed(cfg.seed)
     rows = np.asarray(rows)
     people, y_all = np.unique(data.person[rows], return_inverse=True)
     x_all = torch.from_numpy(np.ascontiguousarray(data.images[rows])).permute(0, 3, 1, 2)  # uint8, (N, C, H, W)
     y_all = torch.as_tensor(y_all)
+    if device.type == 'cuda' and x_all.numel() < 0.25 * torch.cuda.get_device_properties(device).total_memory:
+        x_all, y_all = x_all.to(device), y_all.to(device)  # decoded faces kept on the GPU: batches are cut and augmented there
     model = build_source(cfg, data.images.shape[1]).to(device, memory_format=torch.channels_last)  # 25% faster on CPU
     loss_fn = make_loss(cfg.loss, len(people), cfg.emb_dim).to(device)
     params = list(model.parameters()) + list(loss_fn.parameters())
@@ -166,6 +171,8 @@ def train_source(data:FaceData, # faces
     if cfg.hard_negatives not in ('none', 'daml'): raise ValueError(f"hard_negatives must be 'none' or 'daml', got {cfg.hard_negatives!r}")
     if cfg.hard_negatives == 'daml' and not pair_based:
         raise ValueError(f"hard_negatives='daml' needs P x K batches: use a pair-based loss (triplet, contrastive, multisimilarity), not {cfg.loss!r}")
+    if n_proc > 1 and cfg.hard_negatives == 'daml': raise ValueError("hard_negatives='daml' trains its generator in one process: run it without --nproc")
+    shard(torch.empty(cfg.pk[0] * cfg.pk[1] if pair_based else cfg.batch_size))  # a batch that does not split evenly: refused before training
     steps_per_epoch = (pk_batch_count(y_all, *cfg.pk) if pair_based else len(rows) // cfg.batch_size) or 1
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * steps_per_epoch, pct_start=0.15)
     if hasattr(loss_fn, 'plan'): loss_fn.plan(cfg.epochs * steps_per_epoch)  # a loss with a schedule (Cam-Softmax) learns the run's length
@@ -181,25 +188,34 @@ def train_source(data:FaceData, # faces
         saved.update(daml_generator=daml[0], daml_opt=daml[1])
     if resume and ckpt and ckpt.is_file(): history, start = restore_checkpoint(ckpt, asdict(cfg), saved, opt, sched, gen, device)
     amp = cfg.amp and device.type == 'cuda'
+    net = wrap(model, device)  # DDP in a distributed run: gradients averaged over the processes during backward
+    loss_part = global_loss(loss_fn) if pair_based else loss_fn  # pair mining sees the whole global batch
+    show = progress and is_main()
     for epoch in range(start, cfg.epochs):
         model.train(); t0 = time.time()
         batches = (pk_batches(y_all, *cfg.pk, generator=gen) if pair_based
                    else torch.randperm(len(rows), generator=gen)[:steps_per_epoch * cfg.batch_size].split(cfg.batch_size))
         sums, n = {}, 0
-        for step, idx in enumerate(tqdm(list(batches), desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress, leave=False)):
+        for step, idx in enumerate(tqdm(list(batches), desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not show, leave=False)):
+            idx = idx.to(x_all.device)
             x = x_all[idx].to(device, non_blocking=True).float().div_(255).contiguous(memory_format=torch.channels_last)
             y = y_all[idx].to(device)
             if cfg.augment: x = augment_batch(x, gen).contiguous(memory_format=torch.channels_last)
+            x, y = shard(x), shard(y)  # every process drew and augmented the same global batch: its own part
             frac = epoch + step / steps_per_epoch
             eps = cfg.eps * min(1.0, frac / cfg.eps_warmup) if cfg.eps_warmup else cfg.eps
             with torch.autocast(device.type, torch.bfloat16, enabled=amp):
-                loss, parts = joint_loss(model, loss_fn, x, y, cfg, eps, gen, daml if frac >= cfg.daml_warmup else None)
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
+                loss, parts = joint_loss(net, loss_part, x, y, cfg, eps, gen, daml if frac >= cfg.daml_warmup else None)
+            opt.zero_grad(set_to_none=True); loss.backward()
+            average_gradients(loss_fn.parameters())  # the class weights are outside DDP
+            opt.step(); sched.step()
             for k, v in parts.items(): sums[k] = sums.get(k, 0) + v
             n += 1
+        sums = average(sums)  # the epoch's losses over all processes
         history.append({'epoch': epoch + 1, 'eps': eps, 'seconds': time.time() - t0, **{k: v / n for k, v in sums.items()}})
-        if progress: print(' '.join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in history[-1].items()), flush=True)
-        if ckpt: save_checkpoint(ckpt, asdict(cfg), saved, opt, sched, gen, epoch, history)
+        if show: print(' '.join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in history[-1].items()), flush=True)
+        if ckpt and is_main(): save_checkpoint(ckpt, asdict(cfg), saved, opt, sched, gen, epoch, history)
+        barrier()  # no process goes on (or reads the checkpoint) before it is written
         if callback: callback(epoch, history)
     return model.eval(), history
 

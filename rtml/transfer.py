@@ -18,6 +18,7 @@ from .models import MLPEmbed, shufflenet_embed
 from .losses import PAIR_LOSSES, make_loss
 from .verification import embed_images, pair_scores
 from .training import pick_device, restore_checkpoint, save_checkpoint
+from .distributed import average, average_gradients, barrier, gather, is_main, local_device, shard, world, wrap
 
 # %% auto #0
 __all__ = ['IMITATION_LOSSES', 'GrayView', 'LBPView', 'make_view', 'ViewNet', 'absolute_loss', 'relative_loss',
@@ -180,7 +181,9 @@ def train_target(data:FaceData, # faces
     from tqdm.auto import tqdm
     cfg = cfg or TargetConfig()
     if cfg.loss in PAIR_LOSSES: raise ValueError(f"target loss must be a classification loss, not {cfg.loss!r} (pairs need P x K batches)")
-    device = pick_device(cfg.device)
+    device = local_device(pick_device(cfg.device))
+    rank, n_proc = world()  # a distributed run (04a): each process trains on its part of every batch
+    shard(torch.empty(cfg.batch_size))  # a batch that does not split evenly: refused before training
     torch.manual_seed(cfg.seed)
     rows = np.asarray(rows)
     model = build_target(cfg)
@@ -203,29 +206,45 @@ def train_target(data:FaceData, # faces
     saved = {'model': net, 'loss': loss_fn}
     if resume and ckpt and ckpt.is_file(): history, start = restore_checkpoint(ckpt, state_cfg, saved, opt, sched, gen, device)
     weights = cfg.imitation_weights()
-    lb = min(cfg.batch_size, len(labelled))
+    lb = min(cfg.batch_size, len(labelled)) // n_proc * n_proc  # labelled faces per step, split evenly over the processes
+    if use_labels and lb == 0: raise ValueError(f"{len(labelled)} labelled faces cannot be shared by {n_proc} processes")
+    ddp = wrap(net, device)  # DDP in a distributed run: gradients averaged over the processes during backward
+    show = progress and is_main()
     for epoch in range(start, cfg.epochs):
         net.train(); t0 = time.time(); sums = {}
         order = torch.randperm(len(rows), generator=gen)
         if use_labels:  # the labelled faces in random order, as often as this epoch's steps need them
             lab_order = torch.cat([torch.randperm(len(labelled), generator=gen) for _ in range(-(-steps * lb // len(labelled)))])
-        for step in tqdm(range(steps), desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress, leave=False):
-            loss, parts = 0.0, {}
-            if teacher is not None:
+        for step in tqdm(range(steps), desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not show, leave=False):
+            loss, parts, inputs = 0.0, {}, []
+            if teacher is not None:  # every process draws the global batch and its flips, then takes its part
                 idx = order[step * cfg.batch_size:(step + 1) * cfg.batch_size]
                 flip = torch.randint(0, 2, (len(idx),), generator=gen)
-                t = net(views[idx, flip].to(device))
-                loss, parts = imitation_loss(t, teacher[idx, flip].to(device), weights, cfg.absolute_kind)
+                idx, flip = shard(idx), shard(flip)
+                inputs.append(views[idx, flip])
             if use_labels:
                 j = lab_order[step * lb:(step + 1) * lb]
-                flip = torch.randint(0, 2, (len(j),), generator=gen)
-                lm = loss_fn(net(views[labelled[j], flip].to(device)), y_lab[j].to(device))
+                flip_l = torch.randint(0, 2, (len(j),), generator=gen)
+                j, flip_l = shard(j), shard(flip_l)
+                inputs.append(views[labelled[j], flip_l])
+            sizes = [len(v) for v in inputs]
+            outs = ddp(torch.cat(inputs).to(device)) if len(inputs) > 1 else [ddp(inputs[0].to(device))]  # one forward per step (DDP)
+            if len(inputs) > 1: outs = outs.split(sizes)
+            if teacher is not None:  # imitation losses compare across the batch: the whole global batch, times the processes (04a)
+                loss, parts = imitation_loss(gather(outs[0]), gather(teacher[idx, flip].to(device)), weights, cfg.absolute_kind)
+                loss = loss * n_proc
+            if use_labels:
+                lm = loss_fn(outs[-1], y_lab[j].to(device))
                 loss = loss + (cfg.label_weight if teacher is not None else 1.0) * lm; parts['labels'] = lm.item()
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
+            opt.zero_grad(set_to_none=True); loss.backward()
+            average_gradients(loss_fn.parameters())  # the class weights are outside DDP
+            opt.step(); sched.step()
             for k, v in parts.items(): sums[k] = sums.get(k, 0) + v / steps
+        sums = average(sums)  # the epoch's losses over all processes
         history.append({'epoch': epoch + 1, 'seconds': time.time() - t0, **sums})
-        if progress: print(' '.join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in history[-1].items()), flush=True)
-        if ckpt: save_checkpoint(ckpt, state_cfg, saved, opt, sched, gen, epoch, history)
+        if show: print(' '.join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in history[-1].items()), flush=True)
+        if ckpt and is_main(): save_checkpoint(ckpt, state_cfg, saved, opt, sched, gen, epoch, history)
+        barrier()  # no process goes on (or reads the checkpoint) before it is written
         if callback: callback(epoch, history)
     return model.cpu().eval(), history
 
