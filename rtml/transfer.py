@@ -193,6 +193,7 @@ def train_target(data:FaceData, # faces
     if teacher is None and not use_labels: raise ValueError("a target trained alone needs labels: label_fraction is 0")
     if teacher is not None and len(teacher) != len(rows): raise ValueError(f"teacher has {len(teacher)} embeddings for {len(rows)} rows")
     views = view_pairs(model.view, data.images[rows])
+    if device.type == 'cuda': views, teacher = views.to(device), None if teacher is None else teacher.to(device)  # small: kept on the GPU
     people, y_lab = np.unique(data.person[rows][labelled], return_inverse=True)
     y_lab, labelled = torch.as_tensor(y_lab), torch.as_tensor(labelled)
     loss_fn = make_loss(cfg.loss, max(len(people), 1), cfg.emb_dim).to(device)

@@ -59,7 +59,7 @@ def test_bad_process_counts_are_refused(tmp_path):
 
 
 def test_outside_training_data_view2_ten_folds(tmp_path):
-    "Train on an identity folder less a name list, test on all ten View 2 folds of an LFW-shaped folder with one model per row."
+    "Train on an identity folder less a name list, test on all ten View 2 folds of an LFW-shaped folder with one model per row (two processes)."
     outside = synthetic_faces(n_people=60, images=(3, 8), size=48, seed=7)
     train = write_face_folder(outside, tmp_path / 'outside', protocol=False) / 'images'
     test = synthetic_faces(n_people=40, images=(2, 5), size=48, seed=8)
@@ -67,7 +67,7 @@ def test_outside_training_data_view2_ten_folds(tmp_path):
     (lfw / 'images').rename(lfw / 'lfw')
     names = tmp_path / 'overlap.txt'
     names.write_text('\n'.join(outside.names[:5]) + '\n')
-    r = run_rtml('pipeline', *TINY, '--lfw', str(lfw), '--no-verify', '--size', '48', '--protocol', 'view2',
+    r = run_rtml('pipeline', *TINY, '--nproc', '2', '--lfw', str(lfw), '--no-verify', '--size', '48', '--protocol', 'view2',
                  '--train-folder', str(train), '--exclude-names', str(names), '--out', str(tmp_path / 'run'), cache=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     assert 'outside training data' in r.stdout and '55 people' in r.stdout and '5 name(s) excluded' in r.stdout
