@@ -29,7 +29,7 @@ class PILFaces:
         import torch
         from rtml.data import decode_face
         a, why = decode_face(self.paths[i], self.size, self.crop)
-        return torch.from_numpy(a).permute(2, 0, 1)
+        return torch.tensor(a).permute(2, 0, 1)  # a copy: PIL arrays are read-only
 
 
 def epoch_figures(images, paths, size, crop, batch=128):

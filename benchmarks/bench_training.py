@@ -3,14 +3,14 @@
     python benchmarks/bench_training.py [--lfw PATH] [--preset quick|full] [--steps 30] [--repeat 3]
 
 Both loops train the same network (the preset's source, CosFace, AdamW) on the same faces in the same batches
-for the same number of steps, from the same initial weights, each timed after one warm-up step. The bare loop is what
+for the same number of steps, from the same initial weights, each timed after one warm-up step; the loops take turns, --repeat rounds, and each keeps its best. The bare loop is what
 one would write by hand: slice the uint8 faces, scale to [0, 1], forward, loss, backward, step. rtml's loop
 (`train_source`) adds its one-cycle schedule, channels-last batches, per-step loss bookkeeping, the epoch's
 history and checkpointing; it is timed with and without its flip-and-shift augmentation (the bare loop has none).
 The bare loop runs in channels-last too (as rtml does; the plain NCHW figure is printed beside it), so the
 comparison measures the loop, not the memory layout.
 `--preset full` measures the GPU preset's source (112x112 faces, width 64, two blocks per stage, batch 256): on
-a CPU these are its first steps, slowly. Prints figures; asserts nothing. Each figure is the best of --repeat runs."""
+a CPU these are its first steps, slowly. Prints figures; asserts nothing. """
 import argparse, os, platform, tempfile, time
 from pathlib import Path
 
@@ -77,13 +77,15 @@ def main():
             t0 = time.perf_counter(); train_source(data, rows[:cfg.batch_size], c, out=out, progress=False); sync(); one = time.perf_counter() - t0
         return args.steps * cfg.batch_size / (whole - one)
 
-    results = {}
-    for name, fn in (('bare PyTorch loop, channels-last', lambda: bare(True)),
-                     ('rtml train_source, no augmentation', lambda: rtml_loop(False)),
-                     ('rtml train_source, with augmentation', lambda: rtml_loop(True)),
-                     ('bare PyTorch loop, NCHW', lambda: bare(False))):
-        results[name] = max(fn() for _ in range(args.repeat))
-        print(f"{name:<40} {results[name]:8.1f} images/s", flush=True)
+    loops = {'bare PyTorch loop, channels-last': lambda: bare(True),
+             'rtml train_source, no augmentation': lambda: rtml_loop(False),
+             'rtml train_source, with augmentation': lambda: rtml_loop(True),
+             'bare PyTorch loop, NCHW': lambda: bare(False)}
+    results = {name: 0.0 for name in loops}
+    for r in range(args.repeat):  # round robin, so that a slow spell of the machine does not fall on one loop only
+        for name, fn in loops.items(): results[name] = max(results[name], fn())
+        print(f"round {r + 1}: " + ', '.join(f"{v:.1f}" for v in results.values()), flush=True)
+    for name, v in results.items(): print(f"{name:<40} {v:8.1f} images/s")
     base = results['bare PyTorch loop, channels-last']
     over = base / results['rtml train_source, no augmentation'] - 1
     print(f"rtml's loop overhead against the bare loop: {100 * over:+.1f}% time per image (target: at most +10%)")

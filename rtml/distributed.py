@@ -13,7 +13,7 @@ import torch.nn as nn
 
 # %% auto #0
 __all__ = ['world', 'is_main', 'launched', 'init', 'finish', 'barrier', 'local_device', 'shard', 'gather', 'global_loss',
-           'average_gradients', 'average', 'wrap', 'torchrun_command', 'launch', 'check_gradients']
+           'average_gradients', 'comm_device', 'average', 'wrap', 'torchrun_command', 'launch', 'check_gradients']
 
 # %% ../nbs/04a_distributed.ipynb #d8dec86b
 def world():
@@ -88,12 +88,17 @@ def average_gradients(params):
     dist.all_reduce(flat); flat /= n
     for g, f in zip(grads, flat.split([g.numel() for g in grads])): g.copy_(f.view_as(g))
 
+def comm_device():
+    "Where this process's collective tensors must live: its GPU under NCCL, else the CPU."
+    if world()[1] > 1 and dist.get_backend() == 'nccl': return torch.device('cuda', torch.cuda.current_device())
+    return torch.device('cpu')
+
 def average(values:dict):
     "A dict of numbers averaged over the processes (for the training history)."
     n = world()[1]
     if n == 1 or not values: return values
     keys = sorted(values)
-    t = torch.tensor([float(values[k]) for k in keys], dtype=torch.float64)
+    t = torch.tensor([float(values[k]) for k in keys], dtype=torch.float64, device=comm_device())
     dist.all_reduce(t)
     return dict(zip(keys, (t / n).tolist()))
 
@@ -122,12 +127,13 @@ def check_gradients(loss='cosface', batch=32, size=32, seed=0):
     import copy
     torch.manual_seed(seed)
     n_cls = batch // 4
-    net, loss_fn = ResNetEmbed(32, 8, (1, 1, 1, 1), size), make_loss(loss, n_cls, 32)
+    device = comm_device()  # a GPU under NCCL
+    net, loss_fn = ResNetEmbed(32, 8, (1, 1, 1, 1), size).to(device), make_loss(loss, n_cls, 32).to(device)
     net.eval()  # frozen batch-norm statistics (see above): otherwise each process normalises with its own part's
-    x, y = torch.rand(batch, 3, size, size), torch.arange(batch) % n_cls
+    x, y = torch.rand(batch, 3, size, size).to(device), (torch.arange(batch) % n_cls).to(device)
     ref_net, ref_loss = copy.deepcopy(net), copy.deepcopy(loss_fn)
     ref_loss(ref_net(x), y).backward()  # the whole batch, one process
-    ddp = wrap(net, torch.device('cpu'))
+    ddp = wrap(net, device)
     lf = global_loss(loss_fn) if loss in PAIR_LOSSES else loss_fn
     xs, ys = shard(x), shard(y)
     lf(ddp(xs), ys).backward()

@@ -56,10 +56,13 @@ def roc_curve(scores, same):
     if len(scores) != len(same): raise ValueError(f"scores has {len(scores)} entries, same has {len(same)}")
     if same.all() or not same.any(): raise ValueError("need both same-person and different-person pairs")
     order = np.argsort(-scores, kind='stable')
-    s, y = scores[order], same[order]
+    return _roc_sorted(scores[order], same[order])
+
+def _roc_sorted(s, y):
+    "`roc_curve` of scores already sorted from the highest down (and their same flags)."
     last = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]  # last index of each run of tied scores
     tp, fp = np.cumsum(y)[last], np.cumsum(~y)[last]
-    return np.r_[0, fp / (~same).sum()], np.r_[0, tp / same.sum()], np.r_[np.inf, s[last]]
+    return np.r_[0, fp / (len(y) - tp[-1])], np.r_[0, tp / tp[-1]], np.r_[np.inf, s[last]]
 
 def auc(far, tar):
     "Area under the ROC curve (trapezoids)."
@@ -69,9 +72,11 @@ def auc(far, tar):
 def best_threshold(scores, same):
     "(threshold, accuracy): the threshold that maximises accuracy on these pairs, midway between scores."
     scores, same = np.asarray(scores, np.float64), np.asarray(same, bool)
-    far, tar, ts = roc_curve(scores, same)
-    n_same, n_diff = same.sum(), (~same).sum()
-    acc = (tar * n_same + (1 - far) * n_diff) / len(same)
+    return _best_threshold_sorted(*roc_curve(scores, same), same.sum(), (~same).sum())
+
+def _best_threshold_sorted(far, tar, ts, n_same, n_diff):
+    "`best_threshold` from a ROC curve and the numbers of same and different pairs."
+    acc = (tar * n_same + (1 - far) * n_diff) / (n_same + n_diff)
     i = int(np.argmax(acc))
     lower = ts[i + 1] if i + 1 < len(ts) else ts[i] - 1.0
     t = lower + 1.0 if np.isinf(ts[i]) else (ts[i] + lower) / 2
@@ -151,12 +156,20 @@ def verification_report(similarities, # one score per pair, higher: more alike
     accs, ts, ks = [], [], np.unique(folds)
     if thresholds is not None and len(thresholds) != len(ks):
         raise ValueError(f"thresholds has {len(thresholds)} entries for {len(ks)} folds")
+    if y.all() or not y.any(): raise ValueError("need both same-person and different-person pairs")
+    order = np.argsort(-s, kind='stable')  # one sort: each fold's nine others are this order with the fold left out
+    s_o, y_o, f_o = s[order], y[order], folds[order]
     for i, k in enumerate(ks):
         test = folds == k
         if thresholds is not None: t = float(thresholds[i])
-        else: t, _ = best_threshold(s[~test], y[~test]) if (~test).any() else best_threshold(s, y)
+        elif (~test).any():
+            keep = f_o != k
+            yk = y_o[keep]
+            if yk.all() or not yk.any(): raise ValueError(f"the folds other than fold {k} need both same-person and different-person pairs")
+            t, _ = _best_threshold_sorted(*_roc_sorted(s_o[keep], yk), yk.sum(), (~yk).sum())
+        else: t, _ = best_threshold(s, y)
         accs.append(float(((s[test] >= t) == y[test]).mean())); ts.append(t)
-    far, tar, _ = roc_curve(s, y)
+    far, tar, _ = _roc_sorted(s_o, y_o)
     return VerificationReport(float(np.mean(accs)), float(np.std(accs)), auc(far, tar), eer(far, tar),
                               {f: tar_at_far(far, tar, f) for f in fars}, accs, ts, len(s), far, tar)
 
