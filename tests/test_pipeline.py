@@ -28,7 +28,7 @@ def test_writes_every_file(finished):
     figures = {'roc.png', 'umap.png', 'similarities.png', 'attacks.png', 'training.png'}
     assert {p.name for p in out.iterdir() if p.is_file()} == {'results.json', 'results.md', 'config.json', 'log.txt'} | figures
     for png in figures: assert (out / png).read_bytes()[:4] == b'\x89PNG', png
-    assert "Preset(name='quick', source_epochs=2" in r.stdout  # the preset, with the overrides, printed at the start
+    assert "Preset(name='quick', image_size=64, source_epochs=2" in r.stdout  # the preset, with the overrides, printed at the start
     cfg = json.loads((out / 'config.json').read_text())
     assert cfg['protocol'] == 'view1' and cfg['preset']['target_epochs'] == 2 and cfg['preset']['label_fraction'] == 0.1
     assert 'synthetic' in cfg['data']
