@@ -12,8 +12,9 @@ import torch.distributed as dist
 import torch.nn as nn
 
 # %% auto #0
-__all__ = ['world', 'is_main', 'launched', 'init', 'finish', 'barrier', 'local_device', 'shard', 'gather', 'global_loss',
-           'average_gradients', 'comm_device', 'average', 'wrap', 'torchrun_command', 'launch', 'check_gradients']
+__all__ = ['world', 'is_main', 'launched', 'init', 'finish', 'barrier', 'local_device', 'check_batch', 'shard', 'gather',
+           'global_loss', 'average_gradients', 'comm_device', 'average', 'wrap', 'torchrun_command', 'launch',
+           'check_gradients']
 
 # %% ../nbs/04a_distributed.ipynb #d8dec86b
 def world():
@@ -52,12 +53,17 @@ def local_device(device:torch.device):
     return device
 
 # %% ../nbs/04a_distributed.ipynb #562d0f36
+def check_batch(size, n=None):
+    "Refuse a global batch of `size` that does not split into equal parts over `n` processes (default: this run's)."
+    n = n or world()[1]
+    if size % n: raise ValueError(f"a batch of {size} does not split into {n} equal parts: "
+                                  f"choose a batch size (or P x K) divisible by the number of processes")
+
 def shard(batch, rank=None, size=None):
     "This process's contiguous part of a global `batch` (a tensor or array, split along its first axis)."
     r, n = world() if rank is None else (rank, size)
     if n == 1: return batch
-    if len(batch) % n: raise ValueError(f"a batch of {len(batch)} does not split into {n} equal parts: "
-                                        f"choose a batch size (or P x K) divisible by the number of processes")
+    check_batch(len(batch), n)
     k = len(batch) // n
     return batch[r * k:(r + 1) * k]
 
@@ -82,8 +88,9 @@ def global_loss(loss_fn):
 def average_gradients(params):
     "Average the gradients of `params` over the processes, in one all-reduce (for the parameters outside DDP: the loss's)."
     n = world()[1]
+    if n == 1: return  # nothing to do on the training loop's hot path
     grads = [p.grad for p in params if p.grad is not None]
-    if n == 1 or not grads: return
+    if not grads: return
     flat = torch.cat([g.flatten() for g in grads])
     dist.all_reduce(flat); flat /= n
     for g, f in zip(grads, flat.split([g.numel() for g in grads])): g.copy_(f.view_as(g))

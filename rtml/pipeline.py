@@ -256,9 +256,10 @@ def _target_row(data, sp, source_folder, folder, preset, progress):
     if source_folder:  # the teacher's embeddings, computed once per source (by rank 0) and cached beside it
         cache = Path(source_folder) / 'teacher.pt'
         if is_main() and not cache.is_file():
-            _save_atomic(teacher_embeddings(load_source(Path(source_folder) / 'checkpoint.pt', data.images.shape[1]), data.images[sp.train]), cache)
+            teacher = teacher_embeddings(load_source(Path(source_folder) / 'checkpoint.pt', data.images.shape[1]), data.images[sp.train])
+            _save_atomic(teacher, cache)
         barrier()
-        teacher = torch.load(cache)
+        if teacher is None: teacher = torch.load(cache)  # computed before, or by rank 0
     model, hist = train_target(data, sp.train, preset.target_config(), teacher, out=folder, resume=True, progress=progress)
     if not is_main(): return None  # rank 0 alone evaluates
     return {**score_network(model, data, sp, preset.attack_eps, preset.attack_steps, preset.attacked_pairs, preset.seed),
@@ -420,17 +421,17 @@ def compare_sources(data:FaceData, preset:Preset=None,
     if is_main(): _open_run(out, {'preset': asdict(preset), 'variants': list(variants), 'protocol': 'view1', 'data': repr(data), 'rtml': __version__}, resume)
     barrier(); out = Path(out)
     sp = data.splits('view1')[0]
+    def rows(v, p):  # (source, target) results of variant v: collective steps, None on the other processes
+        return (_step(out, f"{v}-source", lambda: _source_row(data, sp, p.source_config(), out / v / 'source', p, progress), collective=True),
+                _step(out, f"{v}-target", lambda: _target_row(data, sp, out / v / 'source', out / v / 'target', p, progress), collective=True))
     if not is_main():  # the other processes of a distributed run train only
-        for v, p in presets.items():
-            _step(out, f"{v}-source", lambda: _source_row(data, sp, p.source_config(), out / v / 'source', p, progress), collective=True)
-            _step(out, f"{v}-target", lambda: _target_row(data, sp, out / v / 'source', out / v / 'target', p, progress), collective=True)
+        for v, p in presets.items(): rows(v, p)
         return None
     with open(out / 'log.txt', 'a') as logf, contextlib.redirect_stdout(_Tee(sys.stdout, logf)):
         print(f"rtml {__version__} compare, {time.strftime('%Y-%m-%d %H:%M:%S')}\ndata: {data}\npreset: {preset}\nvariants: {', '.join(variants)}", flush=True)
         res = {}
         for v, p in presets.items():
-            src = _step(out, f"{v}-source", lambda: _source_row(data, sp, p.source_config(), out / v / 'source', p, progress), collective=True)
-            tgt = _step(out, f"{v}-target", lambda: _target_row(data, sp, out / v / 'source', out / v / 'target', p, progress), collective=True)
+            src, tgt = rows(v, p)
             res[v] = {k: {**r[0].to_dict(), 'seconds': row['seconds'],
                           'attacked': {f"{e:.6g}": {'accuracy': a.accuracy, 'auc': a.auc} for e, a in r[1].items()}}
                       for k, row in (('source', src), ('target', tgt)) for r in [merge_splits([row], [sp])]}

@@ -17,7 +17,7 @@ from .models import ResNetEmbed, count_macs, count_params
 from .losses import PAIR_LOSSES, make_loss, pk_batch_count, pk_batches
 from .attacks import metric_loss, pgd
 from .verification import embed_images, pair_similarities, verification_report
-from .distributed import average, average_gradients, barrier, global_loss, is_main, local_device, shard, world, wrap
+from .distributed import average, average_gradients, barrier, check_batch, global_loss, is_main, local_device, shard, world, wrap
 
 # %% auto #0
 __all__ = ['ROBUST', 'SourceConfig', 'pick_device', 'augment_batch', 'joint_loss', 'save_checkpoint', 'restore_checkpoint',
@@ -172,7 +172,7 @@ def train_source(data:FaceData, # faces
     if cfg.hard_negatives == 'daml' and not pair_based:
         raise ValueError(f"hard_negatives='daml' needs P x K batches: use a pair-based loss (triplet, contrastive, multisimilarity), not {cfg.loss!r}")
     if n_proc > 1 and cfg.hard_negatives == 'daml': raise ValueError("hard_negatives='daml' trains its generator in one process: run it without --nproc")
-    shard(torch.empty(cfg.pk[0] * cfg.pk[1] if pair_based else cfg.batch_size))  # a batch that does not split evenly: refused before training
+    check_batch(cfg.pk[0] * cfg.pk[1] if pair_based else cfg.batch_size)  # refused before training, not at the first step
     steps_per_epoch = (pk_batch_count(y_all, *cfg.pk) if pair_based else len(rows) // cfg.batch_size) or 1
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * steps_per_epoch, pct_start=0.15)
     if hasattr(loss_fn, 'plan'): loss_fn.plan(cfg.epochs * steps_per_epoch)  # a loss with a schedule (Cam-Softmax) learns the run's length

@@ -18,7 +18,7 @@ from .models import MLPEmbed, shufflenet_embed
 from .losses import PAIR_LOSSES, make_loss
 from .verification import embed_images, pair_scores
 from .training import pick_device, restore_checkpoint, save_checkpoint
-from .distributed import average, average_gradients, barrier, gather, is_main, local_device, shard, world, wrap
+from .distributed import average, average_gradients, barrier, check_batch, gather, is_main, local_device, shard, world, wrap
 
 # %% auto #0
 __all__ = ['IMITATION_LOSSES', 'GrayView', 'LBPView', 'make_view', 'ViewNet', 'absolute_loss', 'relative_loss',
@@ -183,7 +183,7 @@ def train_target(data:FaceData, # faces
     if cfg.loss in PAIR_LOSSES: raise ValueError(f"target loss must be a classification loss, not {cfg.loss!r} (pairs need P x K batches)")
     device = local_device(pick_device(cfg.device))
     rank, n_proc = world()  # a distributed run (04a): each process trains on its part of every batch
-    shard(torch.empty(cfg.batch_size))  # a batch that does not split evenly: refused before training
+    check_batch(cfg.batch_size)  # refused before training, not at the first step
     torch.manual_seed(cfg.seed)
     rows = np.asarray(rows)
     model = build_target(cfg)
