@@ -10,10 +10,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .config import Registry
+
+
 # %% auto #0
 __all__ = ['LOSSES', 'PAIR_LOSSES', 'pair_masks', 'pairwise_distance', 'mean_nonzero', 'ContrastiveLoss', 'TripletBatchHardLoss',
-           'MultiSimilarityLoss', 'MarginSoftmax', 'NormSoftmaxLoss', 'CosFaceLoss', 'ArcFaceLoss', 'make_loss',
-           'pk_batch_count', 'pk_batches']
+           'MultiSimilarityLoss', 'MarginSoftmax', 'NormSoftmaxLoss', 'CosFaceLoss', 'ArcFaceLoss', 'register_loss',
+           'make_loss', 'pk_batch_count', 'pk_batches']
 
 # %% ../nbs/03_losses.ipynb #2a9163d0
 def pair_masks(labels):
@@ -93,19 +96,27 @@ def CosFaceLoss(num_classes, emb_dim, scale=30.0, margin=0.35): return MarginSof
 def ArcFaceLoss(num_classes, emb_dim, scale=30.0, margin=0.5): return MarginSoftmax(num_classes, emb_dim, scale, margin, 'arcface')
 
 # %% ../nbs/03_losses.ipynb #8ca4f885
-def _cam_softmax(num_classes, emb_dim):
-    from rtml.cam_softmax import CamSoftmaxLoss  # taught in 10_cam_softmax
-    return CamSoftmaxLoss(num_classes, emb_dim)
+LOSSES = Registry('loss')
+PAIR_LOSSES = []  # the registered losses that compare the pairs of a batch: they need P x K batches
 
-LOSSES = {'contrastive': lambda n, d: ContrastiveLoss(), 'triplet': lambda n, d: TripletBatchHardLoss(),
-          'multisimilarity': lambda n, d: MultiSimilarityLoss(), 'normsoftmax': NormSoftmaxLoss,
-          'cosface': CosFaceLoss, 'arcface': ArcFaceLoss, 'cam_softmax': _cam_softmax}
-PAIR_LOSSES = ('contrastive', 'triplet', 'multisimilarity')
+def register_loss(name, pair_based=False, help=None):
+    "Decorator: add a builder `(num_classes, emb_dim) -> loss module` to `LOSSES` (and to `PAIR_LOSSES` when `pair_based`)."
+    def deco(fn):
+        LOSSES.register(name, help)(fn)
+        if pair_based and name not in PAIR_LOSSES: PAIR_LOSSES.append(name)
+        return fn
+    return deco
+
+register_loss('contrastive', True, 'contrastive loss on all pairs (Hadsell et al. 2006)')(lambda n, d: ContrastiveLoss())
+register_loss('triplet', True, 'batch-hard triplet loss (Hermans et al. 2017)')(lambda n, d: TripletBatchHardLoss())
+register_loss('multisimilarity', True, 'multi-similarity loss (Wang et al. 2019)')(lambda n, d: MultiSimilarityLoss())
+register_loss('normsoftmax', help='normalised softmax on cosines')(NormSoftmaxLoss)
+register_loss('cosface', help='CosFace: additive cosine margin (Wang et al. 2018)')(CosFaceLoss)
+register_loss('arcface', help='ArcFace: additive angular margin (Deng et al. 2019)')(ArcFaceLoss)
 
 def make_loss(name, num_classes, emb_dim):
     "A metric loss by name: one of `LOSSES`."
-    if name not in LOSSES: raise ValueError(f"unknown loss {name!r}: choose one of {', '.join(LOSSES)}")
-    return LOSSES[name](num_classes, emb_dim)
+    return LOSSES.create(name, num_classes, emb_dim)
 
 def pk_batch_count(labels, p, k):
     "Batches in one epoch of `pk_batches`: the images of people with two or more, over P x K."

@@ -4,14 +4,19 @@
 
 # %% ../nbs/02_models.ipynb #5e3d18f6
 from __future__ import annotations
-import time
+import pickle, time
+from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .config import Registry
+
+
 # %% auto #0
-__all__ = ['SHUFFLENET_CHANNELS', 'RUNTIMES', 'Normalize', 'BasicBlock', 'ResNetEmbed', 'count_params', 'count_macs', 'describe',
-           'shufflenet_embed', 'Embedder', 'MLPEmbed', 'inference_model', 'onnx_model', 'best_runtime', 'throughput']
+__all__ = ['SHUFFLENET_CHANNELS', 'RUNTIMES', 'MODELS', 'Normalize', 'BasicBlock', 'ResNetEmbed', 'count_params', 'count_macs',
+           'describe', 'shufflenet_embed', 'Embedder', 'MLPEmbed', 'inference_model', 'onnx_model', 'best_runtime',
+           'throughput', 'model_spec', 'create_model', 'save_model', 'read_checkpoint', 'load_model']
 
 # %% ../nbs/02_models.ipynb #30ad704a
 class Normalize(nn.Module):
@@ -170,4 +175,48 @@ def throughput(model, input_shape, batch=256, seconds=1.0, threads=None,
         while time.perf_counter() - t0 < seconds: run(x); n += batch
         return n / (time.perf_counter() - t0)
     finally: torch.set_num_threads(old)
+
+
+# %% ../nbs/02_models.ipynb #a65fa024
+MODELS = Registry('architecture')
+MODELS.register('resnet', help='the source: a small residual network for RGB faces')(ResNetEmbed)
+MODELS.register('shufflenet', help='ShuffleNetV2 for a small image view (the grey target)')(shufflenet_embed)
+MODELS.register('mlp', help='an MLP on feature vectors (the LBP target)')(MLPEmbed)
+
+def model_spec(arch, # a name in `MODELS`
+               input_shape, # shape of one input, (C, H, W) or (D,)
+               **args): # the builder's arguments
+    "A network's description as plain data: what `create_model` builds and a checkpoint keeps."
+    return {'arch': arch, 'args': {k: list(v) if isinstance(v, tuple) else v for k, v in args.items()}, 'input_shape': list(input_shape)}
+
+def create_model(spec:dict):
+    "The network `spec` describes (`model_spec`), with the spec kept as `model.spec`."
+    args = {k: tuple(v) if isinstance(v, list) else v for k, v in spec.get('args', {}).items()}
+    model = MODELS.create(spec['arch'], **args)
+    model.spec = spec
+    return model
+
+def save_model(model, path, **extra):
+    "Write `model`'s spec and weights (and `extra` plain data) to `path`."
+    if not hasattr(model, 'spec'): raise ValueError("the model has no .spec: build it with create_model")
+    torch.save({'spec': model.spec, 'model': model.state_dict(), **extra}, path)
+
+def read_checkpoint(path, device='cpu'):
+    "The dict in an rtml checkpoint, loaded safely (`weights_only=True`); a clear error for anything else."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"no checkpoint at {path}")
+    try: state = torch.load(path, map_location=device, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as e:
+        raise ValueError(f"{path} is not an rtml checkpoint that loads safely (weights_only=True refused it: "
+                         f"{str(e).strip().splitlines()[0][:200]})") from None
+    if not isinstance(state, dict) or 'spec' not in state or 'model' not in state:
+        raise ValueError(f"{path} is not an rtml checkpoint of this version: it has no network spec")
+    return state
+
+def load_model(path, device='cpu'):
+    "The network saved in `path` (by `save_model` or a training checkpoint), in eval mode: the file says what to build."
+    state = read_checkpoint(path, device)
+    model = create_model(state['spec'])
+    model.load_state_dict(state['model'])
+    return model.to(device).eval()
 

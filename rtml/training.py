@@ -5,62 +5,61 @@
 # %% ../nbs/05_robust_source.ipynb #7ee9841b
 from __future__ import annotations
 import json, os, time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
-from .data import FaceData, Split, to_tensor
-from .models import ResNetEmbed, count_macs, count_params
-from .losses import PAIR_LOSSES, make_loss, pk_batch_count, pk_batches
+from .config import Registry, check_config, config_dict, config_from_dict, option, parse_eps
+from .data import FaceData
+from .models import create_model, load_model, model_spec, read_checkpoint
+from .losses import LOSSES, PAIR_LOSSES, make_loss, pk_batch_count, pk_batches
 from .attacks import metric_loss, pgd
-from .verification import embed_images, pair_similarities, verification_report
 from .distributed import average, average_gradients, barrier, check_batch, global_loss, is_main, local_device, shard, world, wrap
 
 # %% auto #0
-__all__ = ['ROBUST', 'SourceConfig', 'pick_device', 'augment_batch', 'joint_loss', 'save_checkpoint', 'restore_checkpoint',
-           'build_source', 'train_source', 'load_source']
+__all__ = ['TERMS', 'ROBUST', 'SourceConfig', 'pick_device', 'augment_batch', 'joint_loss', 'Step', 'Term', 'MetricTerm',
+           'AdversarialTerm', 'ConsistencyTerm', 'source_terms', 'save_checkpoint', 'restore_checkpoint', 'fit',
+           'source_spec', 'build_source', 'train_source', 'load_source']
 
 # %% ../nbs/05_robust_source.ipynb #709261db
+TERMS = Registry('training term')  # extra terms by name; 08_daml adds 'daml', 09_sft adds 'sft'
+
 @dataclass
 class SourceConfig:
-    "Settings of source training; `adversarial=None` trains the standard source."
-    epochs: int = 12
-    batch_size: int = 128
-    lr: float = 3e-3
-    weight_decay: float = 5e-4
-    loss: str = 'cosface'          # see rtml.losses.LOSSES
-    emb_dim: int = 128
-    width: int = 32                # ResNetEmbed width
-    blocks: tuple = (1, 1, 1, 1)   # ResNetEmbed blocks per stage
-    dropout: float = 0.0
-    pk: tuple = (32, 4)            # P identities x K images per batch, for pair-based losses
-    adversarial: str|None = None   # None (standard), 'fgsm' (with random start) or 'pgd'
-    eps: float = 4 / 255           # attack budget during training (L-infinity)
-    pgd_steps: int = 3
-    alpha: float = 0.5             # weight of the clean loss; 1 - alpha for the adversarial loss
-    consistency: float = 0.0       # weight of 1 - cos(clean embedding, adversarial embedding)
-    eps_warmup: float = 0.0        # epochs over which eps ramps up linearly from 0
-    augment: bool = True           # random horizontal flips and shifts of up to 4 pixels
-    feature_augment: str = 'none'  # 'sft': add the loss of spherically transformed embeddings (09_sft)
-    sft_weight: float = 0.1        # weight of the SFT term
-    hard_negatives: str = 'none'   # 'daml': synthetic hard negatives from a generator (08_daml); needs a pair-based loss
-    daml_warmup: float = 2.0       # epochs of the metric alone before the generator joins
-    daml_weight: float = 1.0       # weight of the synthetic triplets' loss
-    daml_lr: float = 1e-3          # the generator's learning rate (Adam)
-    seed: int = 0
-    device: str = 'auto'           # 'auto': CUDA, then MPS, then CPU
-    amp: bool = True               # bfloat16 autocast on CUDA
+    "Settings of source training; `attack='none'` trains the standard source. Each field is a flag of `rtml source`."
+    epochs: int = option(12, "training epochs", low=1, robust=True)
+    batch_size: int = option(128, "faces per batch (softmax-type losses; pair-based losses use pk)", low=1)
+    lr: float = option(3e-3, "peak learning rate of the one-cycle schedule (AdamW)", low=0)
+    weight_decay: float = option(5e-4, "AdamW weight decay", low=0)
+    loss: str = option('cosface', "metric loss", choices=LOSSES)
+    emb_dim: int = option(128, "embedding size", low=1)
+    width: int = option(32, "channels of the network's first stage (later stages double them)", low=1)
+    blocks: tuple = option((1, 1, 1, 1), "residual blocks per stage", low=1)
+    dropout: float = option(0.0, "dropout before the embedding layer", low=0, high=1)
+    pk: tuple = option((32, 4), "P identities x K images per batch, for pair-based losses", low=1)
+    attack: str = option('none', "attack of joint adversarial training: 'fgsm' (with a random start), 'pgd', or 'none' for the standard source",
+                         choices=('none', 'fgsm', 'pgd'), robust=True)
+    eps: float = option(4 / 255, "training attack budget", low=0, parse=parse_eps, robust=True)
+    pgd_steps: int = option(3, "steps of the training attack when attack is 'pgd'", low=1, robust=True)
+    norm: str = option('linf', "norm of the training attack's ball", choices=('linf', 'l2'), robust=True)
+    alpha: float = option(0.5, "weight of the clean loss; 1 - alpha weighs the adversarial loss", low=0, high=1, robust=True)
+    consistency: float = option(0.0, "weight of 1 - cos(clean embedding, adversarial embedding)", low=0, robust=True)
+    eps_warmup: float = option(0.0, "epochs over which the budget ramps up from 0", low=0, robust=True)
+    augment: bool = option(True, "image augmentation: random horizontal flips and shifts of up to 4 pixels")
+    terms: tuple = option((), "extra training terms by name (08_daml adds daml, 09_sft adds sft)", choices=TERMS)
+    term_weights: tuple = option((), "weights of the extra terms, in the same order (default: each term's own)", low=0)
+    seed: int = option(0, "seed of the initial weights, the batches and the training attacks")
+    device: str = option('auto', "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', ...")
+    amp: bool = option(True, "bfloat16 autocast on CUDA")
 
     @classmethod
-    def from_dict(cls, d):
-        "A config from a dict (say, a saved checkpoint's), ignoring unknown keys and restoring tuples."
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in names})
+    def from_dict(cls, d): return config_from_dict(cls, d)
 
-ROBUST = dict(adversarial="fgsm", eps=2 / 255, alpha=0.6, consistency=0.5, eps_warmup=2.0)  # the robust source's settings
+ROBUST = dict(attack='fgsm', eps=2 / 255, alpha=0.6, consistency=0.5, eps_warmup=2.0)  # the robust source's settings
 
 def pick_device(name='auto'):
     "The device to train on: `name`, or for 'auto' CUDA, then Apple's MPS, then the CPU."
@@ -112,33 +111,179 @@ def joint_loss(model, loss_fn, x, y, cfg:SourceConfig, eps, generator=None,
         loss = loss + cfg.daml_weight * ld; parts['daml'] = ld.item(); parts['generator'] = lg
     return loss, parts
 
-# %% ../nbs/05_robust_source.ipynb #57f6bb4f
+# %% ../nbs/05_robust_source.ipynb #bff36cfe
+@dataclass
+class Step:
+    "What the terms of one optimiser step see and share."
+    model: nn.Module        # the network being trained (inside DDP in a distributed run)
+    batch: dict             # this process's part of the batch: 'x' (inputs), 'y' (labels), ...
+    epoch: float            # epochs done, fractional (2.5: half way through the third)
+    index: int              # optimiser steps taken before this one
+    generator: torch.Generator = None
+    inputs: dict = field(default_factory=dict)  # name -> inputs of the one forward pass ('clean': batch['x'])
+    emb: dict = field(default_factory=dict)     # name -> their embeddings, after the forward pass
+    parts: dict = field(default_factory=dict)   # losses to average into the history (each term's under its name)
+    log: dict = field(default_factory=dict)     # values to record as they are at the end of the epoch (say, eps)
+    @property
+    def network(self): return getattr(self.model, 'module', self.model)  # the network inside DDP: attacks need input gradients only
+
+class Term:
+    "One part of a training objective, weighted by `weight`; subclasses define `loss` and may define the other hooks."
+    name = 'term'
+    def __init__(self, weight=1.0): self.weight = weight
+    def setup(self, total_steps, device): "Once, before training: the run's length in optimiser steps and its device."
+    def prepare(self, step:Step): "Before the forward pass: add inputs (`step.inputs[name] = ...`)."
+    def loss(self, step:Step): raise NotImplementedError
+    def after_step(self, step:Step): "After the optimiser step: a schedule advances here, once per step."
+    def parameters(self): return []  # trained by the loop's optimiser
+    def state(self): return {}       # name -> module or optimiser whose state_dict a checkpoint keeps
+    def __repr__(self): return f"{type(self).__name__}(weight={self.weight:g})"
+
+class MetricTerm(Term):
+    "The metric loss on the clean embeddings; a loss with a schedule (`plan`, `advance`) advances once per optimiser step."
+    name = 'clean'
+    def __init__(self, loss_fn, weight=1.0, compute=None): # compute: `loss_fn` as computed (say, on the gathered global batch)
+        super().__init__(weight); self.loss_fn, self.compute = loss_fn, compute or loss_fn
+    def setup(self, total_steps, device):
+        self.loss_fn.to(device)
+        if hasattr(self.loss_fn, 'plan'): self.loss_fn.plan(total_steps)
+    def loss(self, step): return self.compute(step.emb['clean'], step.batch['y'])
+    def after_step(self, step):
+        if hasattr(self.loss_fn, 'advance'): self.loss_fn.advance()
+    def parameters(self): return list(self.loss_fn.parameters())
+    def state(self): return {'loss': self.loss_fn}
+
+class AdversarialTerm(Term):
+    "The metric loss on an adversarial batch made against the current network with the metric loss as objective."
+    name = 'adversarial'
+    def __init__(self, loss_fn, attack='fgsm', eps=4 / 255, pgd_steps=3, norm='linf', warmup=0.0, weight=0.5):
+        super().__init__(weight)
+        if attack not in ('fgsm', 'pgd'): raise ValueError(f"attack must be 'fgsm' or 'pgd', got {attack!r}")
+        self.loss_fn, self.attack, self.eps, self.pgd_steps, self.norm, self.warmup = loss_fn, attack, eps, pgd_steps, norm, warmup
+    def budget(self, epoch): return self.eps * min(1.0, epoch / self.warmup) if self.warmup else self.eps
+    def prepare(self, step):
+        eps = step.log['eps'] = self.budget(step.epoch)
+        if eps <= 0: return  # no attack yet: the clean batch stands in for the adversarial one
+        steps, size = (1, 1.25 * eps) if self.attack == 'fgsm' else (self.pgd_steps, 2.5 * eps / self.pgd_steps)
+        x, y = step.batch['x'], step.batch['y']
+        step.inputs['adversarial'] = pgd(step.network, x, metric_loss(self.loss_fn, y), eps, steps, size, self.norm,
+                                         eval_mode=False, generator=step.generator)
+    def loss(self, step): return self.loss_fn(step.emb.get('adversarial', step.emb['clean']), step.batch['y'])
+
+class ConsistencyTerm(Term):
+    "1 - cos(clean embedding, adversarial embedding), averaged over the batch (rtml's addition, after TRADES)."
+    name = 'consistency'
+    def loss(self, step):
+        if 'adversarial' not in step.emb: return None
+        return (1 - (step.emb['clean'] * step.emb['adversarial']).sum(1)).mean()
+
+def source_terms(cfg:SourceConfig, loss_fn):
+    "The terms `cfg` trains: the metric loss, the joint adversarial and consistency terms when robust, then `cfg.terms` from `TERMS`."
+    compute = global_loss(loss_fn) if cfg.loss in PAIR_LOSSES else loss_fn  # pair mining sees the whole global batch (04a)
+    robust = cfg.attack != 'none'
+    terms = [MetricTerm(loss_fn, cfg.alpha if robust else 1.0, compute)]
+    if robust:
+        terms.append(AdversarialTerm(compute, cfg.attack, cfg.eps, cfg.pgd_steps, cfg.norm, cfg.eps_warmup, 1 - cfg.alpha))
+        if cfg.consistency: terms.append(ConsistencyTerm(cfg.consistency))
+    if cfg.term_weights and len(cfg.term_weights) != len(cfg.terms):
+        raise ValueError(f"--term-weights gives {len(cfg.term_weights)} weights for {len(cfg.terms)} terms ({', '.join(cfg.terms) or 'none'})")
+    for i, name in enumerate(cfg.terms):
+        terms.append(TERMS.create(name, loss_fn=loss_fn, cfg=cfg, weight=cfg.term_weights[i] if cfg.term_weights else None))
+    return terms
+
+# %% ../nbs/05_robust_source.ipynb #b5abbff1
 def _save_atomic(obj, path):
     tmp = Path(f"{path}.{os.getpid()}.tmp")
     torch.save(obj, tmp); os.replace(tmp, path)
 
-def save_checkpoint(ckpt, config:dict, modules:dict, opt, sched, generator, epoch, history):
-    "Write all a run needs to go on after `epoch` (`modules` by name, optimiser, schedule, random states) to `ckpt` atomically; history.json beside it."
+def _term_states(terms): return {f"{i}.{k}": m for i, t in enumerate(terms) for k, m in t.state().items()}
+
+def save_checkpoint(ckpt, config:dict, model, terms, opt, sched, generator, epoch, history):
+    "Write all a run needs to go on after `epoch` to `ckpt` atomically (plain data and tensors only); history.json beside it."
     ckpt = Path(ckpt); ckpt.parent.mkdir(parents=True, exist_ok=True)
-    _save_atomic({**{k: m.state_dict() for k, m in modules.items()}, 'opt': opt.state_dict(), 'sched': sched.state_dict(),
-                  'generator': generator.get_state(), 'torch_rng': torch.get_rng_state(), 'epoch': epoch, 'history': history,
-                  'config': config}, ckpt)
+    _save_atomic({'spec': model.spec, 'model': model.state_dict(), 'terms': {k: m.state_dict() for k, m in _term_states(terms).items()},
+                  'opt': opt.state_dict(), 'sched': sched.state_dict(), 'generator': generator.get_state(),
+                  'torch_rng': torch.get_rng_state(), 'epoch': epoch, 'history': history, 'config': config}, ckpt)
     (ckpt.parent / 'history.json').write_text(json.dumps(history, indent=1))
 
-def restore_checkpoint(ckpt, config:dict, modules:dict, opt, sched, generator, device='cpu'):
+def restore_checkpoint(ckpt, config:dict, model, terms, opt, sched, generator, device='cpu'):
     "Load a `save_checkpoint` file into a run with the same `config` (the device may differ); returns (history, next epoch)."
-    state = torch.load(ckpt, map_location=device, weights_only=False)
-    same = lambda c: {k: v for k, v in c.items() if k != 'device'}  # a run may resume on another device
-    if same(state['config']) != same(config):
+    state = read_checkpoint(ckpt, device)
+    same = lambda c: {k: v for k, v in (c or {}).items() if k != 'device'}  # a run may resume on another device
+    if same(state.get('config')) != same(config):
         raise ValueError(f"{ckpt} was written with other settings; use another --out, or drop --resume to start afresh")
-    for k, m in modules.items(): m.load_state_dict(state[k])
+    model.load_state_dict(state['model'])
+    for k, m in _term_states(terms).items(): m.load_state_dict(state['terms'][k])
     opt.load_state_dict(state['opt']); sched.load_state_dict(state['sched'])
     generator.set_state(state['generator']); torch.set_rng_state(state['torch_rng'])
     return state['history'], state['epoch'] + 1
 
+def fit(model, # the network to train; it must have a `.spec` (`create_model`) unless `keep` has one
+        batches, # batches(epoch, generator) -> iterable of dicts of the global batch's tensors ('x', 'y', ...)
+        terms:list, # the `Term`s whose weighted losses are minimised
+        epochs:int, steps_per_epoch:int, lr=3e-3, weight_decay=5e-4,
+        seed=0, # seed of the generator for batches and terms (seed the weights before building `model`)
+        device='cpu', amp=True, # bfloat16 autocast on CUDA
+        out=None, # folder for checkpoint.pt and history.json; None: keep nothing on disk
+        resume=False, # continue from `out/checkpoint.pt` if it exists
+        config:dict=None, # plain-data settings kept in the checkpoint; resuming needs the same
+        keep=None, # the module a checkpoint keeps as the network (default `model`; say the target with its view)
+        progress=True, callback=None): # callback(epoch, history) after each epoch's checkpoint
+    "Train `model` on the weighted sum of `terms`: AdamW, one-cycle schedule, AMP, DDP, checkpoints; returns the history."
+    from tqdm.auto import tqdm
+    device, keep = torch.device(device), keep if keep is not None else model
+    for t in terms: t.setup(epochs * steps_per_epoch, device)
+    extra = [p for t in terms for p in t.parameters()]
+    opt = torch.optim.AdamW(list(model.parameters()) + extra, lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=epochs * steps_per_epoch, pct_start=0.15)
+    gen = torch.Generator().manual_seed(seed)
+    history, start = [], 0
+    ckpt = Path(out) / 'checkpoint.pt' if out else None
+    if resume and ckpt and ckpt.is_file(): history, start = restore_checkpoint(ckpt, config, keep, terms, opt, sched, gen, device)
+    net = wrap(model, device)  # DDP in a distributed run: gradients averaged over the processes during backward
+    amp = amp and device.type == 'cuda'
+    show = progress and is_main()
+    for epoch in range(start, epochs):
+        model.train(); t0 = time.time(); sums, n, log = {}, 0, {}
+        bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{epochs}", disable=not show, leave=False)
+        for i, batch in enumerate(batches(epoch, gen)):
+            if i == steps_per_epoch: break
+            batch = {k: shard(v.to(device, non_blocking=True)) for k, v in batch.items()}  # every process drew the same global batch
+            step = Step(net, batch, epoch + i / steps_per_epoch, epoch * steps_per_epoch + i, gen)
+            if 'x' in batch: step.inputs['clean'] = batch['x']
+            with torch.autocast(device.type, torch.bfloat16, enabled=amp):
+                for t in terms: t.prepare(step)
+                sizes = [len(v) for v in step.inputs.values()]
+                step.emb = dict(zip(step.inputs, net(torch.cat(list(step.inputs.values()))).split(sizes)))  # one forward pass
+                loss = 0.0
+                for t in terms:
+                    l = t.loss(step)
+                    if l is None: continue
+                    loss = loss + t.weight * l; step.parts[t.name] = l.item()
+            opt.zero_grad(set_to_none=True); loss.backward()
+            average_gradients(extra)  # the terms' parameters are outside DDP
+            opt.step(); sched.step()
+            for t in terms: t.after_step(step)
+            for k, v in step.parts.items(): sums[k] = sums.get(k, 0.0) + v
+            log.update(step.log); n += 1; bar.update()
+        bar.close()
+        means = average({k: v / max(n, 1) for k, v in sums.items()})  # the epoch's losses over all processes
+        history.append({'epoch': epoch + 1, **log, 'seconds': time.time() - t0, **means})
+        if show: print(' '.join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in history[-1].items()), flush=True)
+        if ckpt and is_main(): save_checkpoint(ckpt, config, keep, terms, opt, sched, gen, epoch, history)
+        barrier()  # no process goes on (or reads the checkpoint) before it is written
+        if callback: callback(epoch, history)
+    return history
+
+# %% ../nbs/05_robust_source.ipynb #fcff09c6
+def source_spec(cfg:SourceConfig, input_size=64):
+    "The spec (`02_models`) of the source network `cfg` describes, for faces of `input_size` pixels."
+    return model_spec('resnet', (3, input_size, input_size), emb_dim=cfg.emb_dim, width=cfg.width, blocks=tuple(cfg.blocks),
+                      input_size=input_size, dropout=cfg.dropout)
+
 def build_source(cfg:SourceConfig, input_size=64):
     "The source network `cfg` describes."
-    return ResNetEmbed(cfg.emb_dim, cfg.width, tuple(cfg.blocks), input_size, dropout=cfg.dropout)
+    return create_model(source_spec(cfg, input_size))
 
 def train_source(data:FaceData, # faces
                  rows, # rows of `data` to train on (a split's `train`)
@@ -147,11 +292,9 @@ def train_source(data:FaceData, # faces
                  resume=False, # continue from `out/checkpoint.pt` if it exists
                  progress=True,
                  callback=None): # called as callback(epoch, history) after each epoch's checkpoint
-    "Train a source embedding network (standard or joint adversarial); returns (model in eval mode, history)."
-    from tqdm.auto import tqdm
-    cfg = cfg or SourceConfig()
+    "Train a source embedding network (standard or joint adversarial); returns (model in eval mode on its device, history)."
+    cfg = check_config(cfg or SourceConfig())
     device = local_device(pick_device(cfg.device))
-    rank, n_proc = world()  # a distributed run (04a): each process trains on its part of every batch
     torch.manual_seed(cfg.seed)
     rows = np.asarray(rows)
     people, y_all = np.unique(data.person[rows], return_inverse=True)
@@ -160,68 +303,23 @@ def train_source(data:FaceData, # faces
     if device.type == 'cuda' and x_all.numel() < 0.25 * torch.cuda.get_device_properties(device).total_memory:
         x_all, y_all = x_all.to(device), y_all.to(device)  # decoded faces kept on the GPU: batches are cut and augmented there
     model = build_source(cfg, data.images.shape[1]).to(device, memory_format=torch.channels_last)  # 25% faster on CPU
-    loss_fn = make_loss(cfg.loss, len(people), cfg.emb_dim).to(device)
-    params = list(model.parameters()) + list(loss_fn.parameters())
-    opt = torch.optim.AdamW(params, cfg.lr, weight_decay=cfg.weight_decay)
+    loss_fn = make_loss(cfg.loss, len(people), cfg.emb_dim)
+    terms = source_terms(cfg, loss_fn)  # refused here, before training, when a term does not fit the loss
     pair_based = cfg.loss in PAIR_LOSSES
-    if cfg.feature_augment not in ('none', 'sft'): raise ValueError(f"feature_augment must be 'none' or 'sft', got {cfg.feature_augment!r}")
-    if cfg.feature_augment == 'sft' and pair_based:
-        raise ValueError(f"feature_augment='sft' moves embeddings between class centres: it needs a softmax-type loss "
-                         f"(normsoftmax, cosface, arcface, cam_softmax), not {cfg.loss!r}")
-    if cfg.hard_negatives not in ('none', 'daml'): raise ValueError(f"hard_negatives must be 'none' or 'daml', got {cfg.hard_negatives!r}")
-    if cfg.hard_negatives == 'daml' and not pair_based:
-        raise ValueError(f"hard_negatives='daml' needs P x K batches: use a pair-based loss (triplet, contrastive, multisimilarity), not {cfg.loss!r}")
-    if n_proc > 1 and cfg.hard_negatives == 'daml': raise ValueError("hard_negatives='daml' trains its generator in one process: run it without --nproc")
-    check_batch(cfg.pk[0] * cfg.pk[1] if pair_based else cfg.batch_size)  # refused before training, not at the first step
-    steps_per_epoch = (pk_batch_count(y_all, *cfg.pk) if pair_based else len(rows) // cfg.batch_size) or 1
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * steps_per_epoch, pct_start=0.15)
-    if hasattr(loss_fn, 'plan'): loss_fn.plan(cfg.epochs * steps_per_epoch)  # a loss with a schedule (Cam-Softmax) learns the run's length
-    gen = torch.Generator().manual_seed(cfg.seed)
-    history, start = [], 0
-    ckpt = Path(out) / 'checkpoint.pt' if out else None
-    saved = {'model': model, 'loss': loss_fn}  # what a checkpoint holds besides optimiser, schedule and random states
-    daml = None
-    if cfg.hard_negatives == 'daml':  # the hard-negative generator and its optimiser (08_daml)
-        from rtml.daml import HardNegativeGenerator
-        g_net = HardNegativeGenerator(cfg.emb_dim).to(device)
-        daml = (g_net, torch.optim.Adam(g_net.parameters(), cfg.daml_lr))
-        saved.update(daml_generator=daml[0], daml_opt=daml[1])
-    if resume and ckpt and ckpt.is_file(): history, start = restore_checkpoint(ckpt, asdict(cfg), saved, opt, sched, gen, device)
-    amp = cfg.amp and device.type == 'cuda'
-    net = wrap(model, device)  # DDP in a distributed run: gradients averaged over the processes during backward
-    loss_part = global_loss(loss_fn) if pair_based else loss_fn  # pair mining sees the whole global batch
-    show = progress and is_main()
-    for epoch in range(start, cfg.epochs):
-        model.train(); t0 = time.time()
-        batches = (pk_batches(y_all, *cfg.pk, generator=gen) if pair_based
-                   else torch.randperm(len(rows), generator=gen)[:steps_per_epoch * cfg.batch_size].split(cfg.batch_size))
-        sums, n = {}, 0
-        for step, idx in enumerate(tqdm(list(batches), desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not show, leave=False)):
+    check_batch(cfg.pk[0] * cfg.pk[1] if pair_based else cfg.batch_size)
+    steps = (pk_batch_count(y_all, *cfg.pk) if pair_based else len(rows) // cfg.batch_size) or 1
+    def batches(epoch, gen):
+        order = (pk_batches(y_all, *cfg.pk, generator=gen) if pair_based
+                 else torch.randperm(len(rows), generator=gen)[:steps * cfg.batch_size].split(cfg.batch_size))
+        for idx in order:
             idx = idx.to(x_all.device)
             x = x_all[idx].to(device, non_blocking=True).float().div_(255).contiguous(memory_format=torch.channels_last)
-            y = y_all[idx].to(device)
             if cfg.augment: x = augment_batch(x, gen).contiguous(memory_format=torch.channels_last)
-            x, y = shard(x), shard(y)  # every process drew and augmented the same global batch: its own part
-            frac = epoch + step / steps_per_epoch
-            eps = cfg.eps * min(1.0, frac / cfg.eps_warmup) if cfg.eps_warmup else cfg.eps
-            with torch.autocast(device.type, torch.bfloat16, enabled=amp):
-                loss, parts = joint_loss(net, loss_part, x, y, cfg, eps, gen, daml if frac >= cfg.daml_warmup else None)
-            opt.zero_grad(set_to_none=True); loss.backward()
-            average_gradients(loss_fn.parameters())  # the class weights are outside DDP
-            opt.step(); sched.step()
-            for k, v in parts.items(): sums[k] = sums.get(k, 0) + v
-            n += 1
-        sums = average(sums)  # the epoch's losses over all processes
-        history.append({'epoch': epoch + 1, 'eps': eps, 'seconds': time.time() - t0, **{k: v / n for k, v in sums.items()}})
-        if show: print(' '.join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in history[-1].items()), flush=True)
-        if ckpt and is_main(): save_checkpoint(ckpt, asdict(cfg), saved, opt, sched, gen, epoch, history)
-        barrier()  # no process goes on (or reads the checkpoint) before it is written
-        if callback: callback(epoch, history)
+            yield {'x': x, 'y': y_all[idx]}
+    history = fit(model, batches, terms, cfg.epochs, steps, cfg.lr, cfg.weight_decay, cfg.seed, device, cfg.amp,
+                  out, resume, config_dict(cfg), progress=progress, callback=callback)
     return model.eval(), history
 
-def load_source(path, input_size=64, device='cpu'):
-    "The trained source network from a checkpoint written by `train_source`."
-    state = torch.load(path, map_location=device, weights_only=False)
-    model = build_source(SourceConfig.from_dict(state['config']), input_size)
-    model.load_state_dict(state['model'])
-    return model.eval()
+def load_source(path, input_size=None, device='cpu'):
+    "The trained source network from a checkpoint written by `train_source` (its spec says the input size)."
+    return load_model(path, device)

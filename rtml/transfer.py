@@ -5,7 +5,7 @@
 # %% ../nbs/06_imitation.ipynb #dd649ab8
 from __future__ import annotations
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,42 +13,52 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .config import Registry, check_config, config_dict, config_from_dict, option
 from .data import FaceData, gray_lowres, lbp_view, to_tensor
-from .models import MLPEmbed, shufflenet_embed
-from .losses import PAIR_LOSSES, make_loss
+from .models import MODELS, create_model, load_model, model_spec
+from .losses import LOSSES, PAIR_LOSSES, make_loss
 from .verification import embed_images, pair_scores
-from .training import pick_device, restore_checkpoint, save_checkpoint
-from .distributed import average, average_gradients, barrier, check_batch, gather, is_main, local_device, shard, world, wrap
+from .training import MetricTerm, Term, fit, pick_device
+from .distributed import check_batch, gather, local_device, world
 
 # %% auto #0
-__all__ = ['IMITATION_LOSSES', 'GrayView', 'LBPView', 'make_view', 'ViewNet', 'absolute_loss', 'relative_loss',
-           'rkd_distance_loss', 'rkd_angle_loss', 'imitation_loss', 'label_subset', 'TargetConfig', 'build_target',
-           'teacher_embeddings', 'view_pairs', 'train_target', 'load_target']
+__all__ = ['VIEWS', 'IMITATION_LOSSES', 'GrayView', 'LBPView', 'make_view', 'ViewNet', 'absolute_loss', 'relative_loss',
+           'rkd_distance_loss', 'rkd_angle_loss', 'imitation_loss', 'label_subset', 'TargetConfig', 'target_spec',
+           'build_target', 'teacher_embeddings', 'view_pairs', 'ImitationTerm', 'LabelTerm', 'train_target',
+           'load_target']
 
 # %% ../nbs/06_imitation.ipynb #b4b7754e
+VIEWS = Registry('view')
+
+@VIEWS.register('gray')
 class GrayView(nn.Module):
     "RGB (N, 3, H, W) in [0, 1] -> grey `size` x `size` (N, 1, size, size), area-averaged; differentiable."
     differentiable = True
     def __init__(self, size=32): super().__init__(); self.size = size
     def forward(self, x): return gray_lowres(x, self.size)
     def shape(self): return (1, self.size, self.size)
+    def args(self): return {'size': self.size}
 
+@VIEWS.register('lbp')
 class LBPView(nn.Module):
     "RGB (N, 3, H, W) in [0, 1] -> uniform LBP histograms on a grid (N, grid*grid*(points+2)); not differentiable."
     differentiable = False
     def __init__(self, grid=8, points=8, radius=1): super().__init__(); self.grid, self.points, self.radius = grid, points, radius
     def forward(self, x): return lbp_view(x.detach().cpu(), self.points, self.radius, self.grid).to(x.device)
     def shape(self): return (self.grid * self.grid * (self.points + 2),)
+    def args(self): return {'grid': self.grid, 'points': self.points, 'radius': self.radius}
 
 def make_view(name, size=32):
-    "A view by name: 'gray' (grey, `size` x `size`) or 'lbp' (LBP histograms of the grey image)."
-    if name == 'gray': return GrayView(size)
-    if name == 'lbp': return LBPView()
-    raise ValueError(f"view must be 'gray' or 'lbp', got {name!r}")
+    "A view by name from `VIEWS` ('gray': grey `size` x `size`; 'lbp': LBP histograms of the grey image)."
+    return VIEWS.create(name, size) if name == 'gray' else VIEWS.create(name)
 
+@MODELS.register('viewnet', help='a target network behind its view: RGB faces in, embeddings out')
 class ViewNet(nn.Module):
     "A target network behind its view: RGB faces in, the target's embedding out, so it evaluates (and is attacked) like a source."
-    def __init__(self, view, net): super().__init__(); self.view, self.net = view, net
+    def __init__(self, view, net):
+        super().__init__()
+        self.view = VIEWS.create(view['name'], **view.get('args', {})) if isinstance(view, dict) else view
+        self.net = create_model(net) if isinstance(net, dict) else net
     def forward(self, x): return self.net(self.view(x))
 
 # %% ../nbs/06_imitation.ipynb #2dd44372
@@ -111,45 +121,46 @@ def label_subset(person, # identity of each training row
 # %% ../nbs/06_imitation.ipynb #2315203b
 @dataclass
 class TargetConfig:
-    "Settings of target training; with no teacher the target learns from its labelled faces alone."
-    view: str = 'gray'             # 'gray' or 'lbp'
-    size: int = 32                 # side of the grey view
-    width: str = '0.5'             # ShuffleNetV2 width (gray view)
-    repeats: tuple = (1, 2, 1)     # ShuffleNetV2 blocks per stage
-    last_channels: int = 512       # ShuffleNetV2 final 1x1 convolution
-    stem_stride: int = 2           # ShuffleNetV2 first convolution: 2 halves the 32x32 view at once
-    hidden: int = 512              # MLP hidden units (lbp view)
-    emb_dim: int = 128
-    epochs: int = 10
-    batch_size: int = 128
-    lr: float = 3e-3
-    weight_decay: float = 5e-4
-    label_fraction: float = 0.1    # share of the identities with labels
-    loss: str = 'cosface'          # metric loss on the labelled faces (a classification loss)
-    label_weight: float = 0.0      # beta: weight of the metric loss next to imitation (0: imitation only)
-    absolute: float = 1.0          # weights of the imitation losses
-    relative: float = 0.0
-    rkd_distance: float = 0.0
-    rkd_angle: float = 0.0
-    absolute_kind: str = 'cosine'  # 'cosine' or 'l2'
-    seed: int = 0
-    device: str = 'auto'
+    "Settings of target training; with no teacher the target learns from its labelled faces alone. Each field is a flag."
+    view: str = option('gray', "the target's view of the face", choices=VIEWS)
+    size: int = option(32, "side of the grey view in pixels", low=4)
+    width: str = option('0.5', "ShuffleNetV2 width multiplier (grey view)", choices=('0.5', '1.0', '1.5', '2.0'))
+    repeats: tuple = option((1, 2, 1), "ShuffleNetV2 blocks in each of its three stages", low=1)
+    last_channels: int = option(512, "channels of ShuffleNetV2's final 1x1 convolution", low=1)
+    stem_stride: int = option(2, "stride of ShuffleNetV2's first convolution (2 halves the view at once)", low=1, high=2)
+    hidden: int = option(512, "hidden units of the MLP (LBP view)", low=1)
+    emb_dim: int = option(128, "embedding size (the teacher's, when imitating)", low=1)
+    epochs: int = option(10, "training epochs", low=1)
+    batch_size: int = option(128, "faces per batch", low=1)
+    lr: float = option(3e-3, "peak learning rate of the one-cycle schedule (AdamW)", low=0)
+    weight_decay: float = option(5e-4, "AdamW weight decay", low=0)
+    label_fraction: float = option(0.1, "share of the training identities whose labels the target may use", low=0, high=1)
+    loss: str = option('cosface', "metric loss on the labelled faces (a classification loss)", choices=LOSSES)
+    label_weight: float = option(0.0, "beta: weight of the metric loss next to imitation (0: imitation only)", low=0)
+    absolute: float = option(1.0, "weight of the absolute imitation loss (each embedding against the teacher's)", low=0)
+    relative: float = option(0.0, "weight of the relative imitation loss (the batch's distance matrices)", low=0)
+    rkd_distance: float = option(0.0, "weight of the RKD distance loss", low=0)
+    rkd_angle: float = option(0.0, "weight of the RKD angle loss", low=0)
+    absolute_kind: str = option('cosine', "distance of the absolute loss", choices=('cosine', 'l2'))
+    seed: int = option(0, "seed of the initial weights, the batches, the flips and the labelled identities")
+    device: str = option('auto', "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', ...")
 
     @classmethod
-    def from_dict(cls, d):
-        "A config from a dict, ignoring unknown keys and restoring tuples."
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in names})
-
+    def from_dict(cls, d): return config_from_dict(cls, d)
     def imitation_weights(self): return {k: getattr(self, k) for k in IMITATION_LOSSES}
 
-def build_target(cfg:TargetConfig):
-    "The target network behind its view (`ViewNet`): RGB faces in [0, 1] in, unit embeddings out."
-    view = make_view(cfg.view, cfg.size)
+def target_spec(cfg:TargetConfig, image_shape=(3, 64, 64)):
+    "The spec (`02_models`) of the target `cfg` describes, behind its view, for RGB faces of `image_shape`."
+    view = VIEWS.create(cfg.view, cfg.size) if cfg.view == 'gray' else VIEWS.create(cfg.view)
     if cfg.view == 'gray':
-        net = shufflenet_embed(cfg.emb_dim, cfg.width, 1, True, tuple(cfg.repeats), cfg.last_channels, cfg.stem_stride)
-    else: net = MLPEmbed(view.shape()[0], cfg.emb_dim, cfg.hidden)
-    return ViewNet(view, net)
+        net = model_spec('shufflenet', view.shape(), emb_dim=cfg.emb_dim, width=cfg.width, in_channels=1, small_input=True,
+                         repeats=tuple(cfg.repeats), last_channels=cfg.last_channels, stem_stride=cfg.stem_stride)
+    else: net = model_spec('mlp', view.shape(), in_dim=view.shape()[0], emb_dim=cfg.emb_dim, hidden=cfg.hidden)
+    return model_spec('viewnet', image_shape, view={'name': cfg.view, 'args': view.args()}, net=net)
+
+def build_target(cfg:TargetConfig, image_shape=(3, 64, 64)):
+    "The target network behind its view (`ViewNet`): RGB faces in [0, 1] in, unit embeddings out."
+    return create_model(target_spec(cfg, image_shape))
 
 # %% ../nbs/06_imitation.ipynb #1eb48932
 @torch.no_grad()
@@ -169,6 +180,27 @@ def view_pairs(view, images, batch_size=512):
     return torch.cat(out)
 
 # %% ../nbs/06_imitation.ipynb #c2b480c2
+class ImitationTerm(Term):
+    "The imitation losses of the target's embeddings against the teacher's, on the gathered global batch (they compare across it)."
+    name = 'imitation'
+    def __init__(self, weights:dict, absolute='cosine', weight=1.0):
+        super().__init__(weight); self.weights, self.absolute = weights, absolute
+    def loss(self, step):
+        loss, parts = imitation_loss(gather(step.emb['clean']), gather(step.batch['teacher']), self.weights, self.absolute)
+        step.parts.update(parts)
+        return loss * world()[1]  # the gathered loss's gradient, times the processes (04a)
+
+class LabelTerm(Term):
+    "The metric loss on a batch of the labelled faces (`batch['x_lab']`, `batch['y_lab']`), in the same forward pass."
+    name = 'labels'
+    def __init__(self, loss_fn, weight=1.0): super().__init__(weight); self.metric = MetricTerm(loss_fn)
+    def setup(self, total_steps, device): self.metric.setup(total_steps, device)
+    def prepare(self, step): step.inputs['labelled'] = step.batch['x_lab']
+    def loss(self, step): return self.metric.loss_fn(step.emb['labelled'], step.batch['y_lab'])
+    def after_step(self, step): self.metric.after_step(step)
+    def parameters(self): return self.metric.parameters()
+    def state(self): return self.metric.state()
+
 def train_target(data:FaceData, # faces
                  rows, # rows of `data` to train on (a split's `train`)
                  cfg:TargetConfig=None,
@@ -177,17 +209,15 @@ def train_target(data:FaceData, # faces
                  resume=False, # continue from `out/checkpoint.pt` if it exists
                  progress=True,
                  callback=None): # called as callback(epoch, history) after each epoch's checkpoint
-    "Train a target by imitation (with `teacher`) and/or its labelled faces; returns (`ViewNet` in eval mode, history)."
-    from tqdm.auto import tqdm
-    cfg = cfg or TargetConfig()
+    "Train a target by imitation (with `teacher`) and/or its labelled faces; returns (`ViewNet` in eval mode on its device, history)."
+    cfg = check_config(cfg or TargetConfig())
     if cfg.loss in PAIR_LOSSES: raise ValueError(f"target loss must be a classification loss, not {cfg.loss!r} (pairs need P x K batches)")
     device = local_device(pick_device(cfg.device))
-    rank, n_proc = world()  # a distributed run (04a): each process trains on its part of every batch
+    n_proc = world()[1]
     check_batch(cfg.batch_size)  # refused before training, not at the first step
     torch.manual_seed(cfg.seed)
     rows = np.asarray(rows)
-    model = build_target(cfg)
-    net = model.net.to(device)
+    model = build_target(cfg, (data.images.shape[3], *data.images.shape[1:3])).to(device)
     labelled = np.flatnonzero(label_subset(data.person[rows], cfg.label_fraction, cfg.seed))
     use_labels = len(labelled) > 0 and (teacher is None or cfg.label_weight > 0)
     if teacher is None and not use_labels: raise ValueError("a target trained alone needs labels: label_fraction is 0")
@@ -196,62 +226,31 @@ def train_target(data:FaceData, # faces
     if device.type == 'cuda': views, teacher = views.to(device), None if teacher is None else teacher.to(device)  # small: kept on the GPU
     people, y_lab = np.unique(data.person[rows][labelled], return_inverse=True)
     y_lab, labelled = torch.as_tensor(y_lab), torch.as_tensor(labelled)
-    loss_fn = make_loss(cfg.loss, max(len(people), 1), cfg.emb_dim).to(device)
-    opt = torch.optim.AdamW(list(net.parameters()) + list(loss_fn.parameters()), cfg.lr, weight_decay=cfg.weight_decay)
+    terms = [ImitationTerm(cfg.imitation_weights(), cfg.absolute_kind)] if teacher is not None else []
+    if use_labels: terms.append(LabelTerm(make_loss(cfg.loss, max(len(people), 1), cfg.emb_dim), cfg.label_weight if teacher is not None else 1.0))
     steps = max(1, len(rows) // cfg.batch_size)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * steps, pct_start=0.15)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    history, start = [], 0
-    ckpt = Path(out) / 'checkpoint.pt' if out else None
-    state_cfg = {**asdict(cfg), 'teacher': teacher is not None}
-    saved = {'model': net, 'loss': loss_fn}
-    if resume and ckpt and ckpt.is_file(): history, start = restore_checkpoint(ckpt, state_cfg, saved, opt, sched, gen, device)
-    weights = cfg.imitation_weights()
     lb = min(cfg.batch_size, len(labelled)) // n_proc * n_proc  # labelled faces per step, split evenly over the processes
     if use_labels and lb == 0: raise ValueError(f"{len(labelled)} labelled faces cannot be shared by {n_proc} processes")
-    ddp = wrap(net, device)  # DDP in a distributed run: gradients averaged over the processes during backward
-    show = progress and is_main()
-    for epoch in range(start, cfg.epochs):
-        net.train(); t0 = time.time(); sums = {}
+    def batches(epoch, gen):  # every process draws the global batch and its flips; fit takes this process's part
         order = torch.randperm(len(rows), generator=gen)
         if use_labels:  # the labelled faces in random order, as often as this epoch's steps need them
             lab_order = torch.cat([torch.randperm(len(labelled), generator=gen) for _ in range(-(-steps * lb // len(labelled)))])
-        for step in tqdm(range(steps), desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not show, leave=False):
-            loss, parts, inputs = 0.0, {}, []
-            if teacher is not None:  # every process draws the global batch and its flips, then takes its part
+        for step in range(steps):
+            b = {}
+            if teacher is not None:
                 idx = order[step * cfg.batch_size:(step + 1) * cfg.batch_size]
                 flip = torch.randint(0, 2, (len(idx),), generator=gen)
-                idx, flip = shard(idx), shard(flip)
-                inputs.append(views[idx, flip])
+                b.update(x=views[idx, flip], teacher=teacher[idx, flip])
             if use_labels:
                 j = lab_order[step * lb:(step + 1) * lb]
                 flip_l = torch.randint(0, 2, (len(j),), generator=gen)
-                j, flip_l = shard(j), shard(flip_l)
-                inputs.append(views[labelled[j], flip_l])
-            sizes = [len(v) for v in inputs]
-            outs = ddp(torch.cat(inputs).to(device)) if len(inputs) > 1 else [ddp(inputs[0].to(device))]  # one forward per step (DDP)
-            if len(inputs) > 1: outs = outs.split(sizes)
-            if teacher is not None:  # imitation losses compare across the batch: the whole global batch, times the processes (04a)
-                loss, parts = imitation_loss(gather(outs[0]), gather(teacher[idx, flip].to(device)), weights, cfg.absolute_kind)
-                loss = loss * n_proc
-            if use_labels:
-                lm = loss_fn(outs[-1], y_lab[j].to(device))
-                loss = loss + (cfg.label_weight if teacher is not None else 1.0) * lm; parts['labels'] = lm.item()
-            opt.zero_grad(set_to_none=True); loss.backward()
-            average_gradients(loss_fn.parameters())  # the class weights are outside DDP
-            opt.step(); sched.step()
-            for k, v in parts.items(): sums[k] = sums.get(k, 0) + v / steps
-        sums = average(sums)  # the epoch's losses over all processes
-        history.append({'epoch': epoch + 1, 'seconds': time.time() - t0, **sums})
-        if show: print(' '.join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in history[-1].items()), flush=True)
-        if ckpt and is_main(): save_checkpoint(ckpt, state_cfg, saved, opt, sched, gen, epoch, history)
-        barrier()  # no process goes on (or reads the checkpoint) before it is written
-        if callback: callback(epoch, history)
-    return model.cpu().eval(), history
+                b.update(x_lab=views[labelled[j], flip_l], y_lab=y_lab[j])
+            yield b
+    config = {**config_dict(cfg), 'teacher': teacher is not None}
+    history = fit(model.net, batches, terms, cfg.epochs, steps, cfg.lr, cfg.weight_decay, cfg.seed, device, False,
+                  out, resume, config, keep=model, progress=progress, callback=callback)
+    return model.eval(), history
 
-def load_target(path):
+def load_target(path, device='cpu'):
     "The trained target (a `ViewNet`) from a checkpoint written by `train_target`."
-    state = torch.load(path, map_location='cpu', weights_only=False)
-    model = build_target(TargetConfig.from_dict(state['config']))
-    model.net.load_state_dict(state['model'])
-    return model.eval()
+    return load_model(path, device)
