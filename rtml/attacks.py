@@ -4,29 +4,35 @@
 
 # %% ../nbs/04_attacks.ipynb #6bf578d3
 from __future__ import annotations
+import math
 from contextlib import contextmanager
+from dataclasses import dataclass
 import numpy as np
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
 from .data import FaceData, Pairs, Split, to_tensor
+from .config import Registry
 from .verification import embed_images, pair_scores, verification_report
 
+
 # %% auto #0
-__all__ = ['attack_mode', 'project', 'pgd', 'fgsm', 'metric_loss', 'embedding_shift', 'dodging', 'impersonation', 'pair_attack',
-           'attack_pairs', 'robustness_report', 'robustness_table', 'show_attack']
+__all__ = ['SCHEDULES', 'ATTACKS', 'attack_mode', 'project', 'step_sizes', 'pgd', 'fgsm', 'metric_loss', 'embedding_shift',
+           'dodging', 'impersonation', 'pair_attack', 'Attack', 'make_attack', 'MirrorSum', 'attack_pairs',
+           'robustness_report', 'robustness_table', 'show_attack']
 
 # %% ../nbs/04_attacks.ipynb #a95417c3
 @contextmanager
 def attack_mode(model, eval_mode=True):
     "Run `model` for an attack: eval mode (unless `eval_mode=False`), no parameter gradients; restore both after."
-    training, flags = model.training, [p.requires_grad for p in model.parameters()]
+    modes, flags = [m.training for m in model.modules()], [p.requires_grad for p in model.parameters()]
     try:
         if eval_mode: model.eval()
         for p in model.parameters(): p.requires_grad_(False)
         yield model
-    finally:
-        model.train(training)
+    finally:  # each submodule back to its own mode (a wrapper's flag may not be its insides')
+        for m, t in zip(model.modules(), modes): m.training = t
         for p, f in zip(model.parameters(), flags): p.requires_grad_(f)
 
 def _per_sample_norm(g):
@@ -37,20 +43,31 @@ def project(delta, eps, norm='linf'):
     if norm == 'linf': return delta.clamp(-eps, eps)
     return delta * (eps / _per_sample_norm(delta)).clamp(max=1)
 
+SCHEDULES = ('constant', 'cosine')
+
+def step_sizes(step_size, steps, schedule='constant'):
+    "The size of each of `steps` steps: `step_size` throughout ('constant'), or decayed from it to near 0 along half a cosine ('cosine')."
+    if schedule not in SCHEDULES: raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
+    if schedule == 'constant': return [step_size] * steps
+    return [step_size * 0.5 * (1 + math.cos(math.pi * k / steps)) for k in range(steps)]
+
 def pgd(model, # network: images in [0, 1] -> embeddings
         images, # (N, C, H, W) float in [0, 1]
-        objective, # embeddings -> scalar to maximise
+        objective, # embeddings -> (N,) per-sample values or a scalar, to maximise (their sum is ascended)
         eps:float, # radius of the perturbation ball
-        steps=10, step_size=None, # None: 2.5 * eps / steps (Madry et al.)
+        steps=10, step_size=None, # None: 2.5 * eps / steps (Madry et al.); otherwise > 0
         norm='linf', # 'linf' or 'l2'
         random_start=True, eval_mode=True, # run the model in eval mode during the attack (restored after)
-        generator=None): # torch.Generator for the random start
+        generator=None, # torch.Generator for the random start
+        schedule='constant'): # step sizes along the steps: 'constant' or 'cosine' (decayed from `step_size`)
     "Projected gradient ascent on `objective` within the `norm` ball of radius `eps`; returns adversarial images."
     if norm not in ('linf', 'l2'): raise ValueError(f"norm must be 'linf' or 'l2', got {norm!r}")
     if eps < 0 or steps < 1: raise ValueError(f"need eps >= 0 and steps >= 1, got eps={eps}, steps={steps}")
+    if step_size is not None and not step_size > 0:
+        raise ValueError(f"step_size must be > 0 (or None for 2.5 * eps / steps), got {step_size}")
+    sizes = step_sizes(2.5 * eps / steps if step_size is None else step_size, steps, schedule)
     x0 = images.detach()
     if eps == 0: return x0.clone()
-    step_size = step_size or 2.5 * eps / steps
     delta = torch.zeros_like(x0)
     if random_start:
         r = torch.rand(x0.shape, generator=generator, device='cpu' if generator is None else generator.device).to(x0)
@@ -59,63 +76,155 @@ def pgd(model, # network: images in [0, 1] -> embeddings
             d = torch.randn(x0.shape, generator=generator, device='cpu' if generator is None else generator.device).to(x0)
             delta = d / _per_sample_norm(d) * eps * r.flatten(1)[:, :1].view(-1, *[1] * (x0.dim() - 1))
     x = (x0 + delta).clamp(0, 1)
-    with attack_mode(model, eval_mode):
-        for _ in range(steps):
+    with attack_mode(model, eval_mode), torch.enable_grad():  # gradients of the input, even when called under no_grad
+        for a in sizes:
             x.requires_grad_(True)
-            g, = torch.autograd.grad(objective(model(x)), x)
+            g, = torch.autograd.grad(objective(model(x)).sum(), x)  # a per-sample objective's sum: each sample's gradient is its own
             step = g.sign() if norm == 'linf' else g / _per_sample_norm(g)
-            x = (x0 + project(x.detach() + step_size * step - x0, eps, norm)).clamp(0, 1)
+            x = (x0 + project(x.detach() + a * step - x0, eps, norm)).clamp(0, 1)
     return x.detach()
 
 def fgsm(model, images, objective, eps, eval_mode=True):
     "Fast gradient sign method: one step of size `eps` along the gradient's sign."
     return pgd(model, images, objective, eps, steps=1, step_size=eps, random_start=False, eval_mode=eval_mode)
 
+
 # %% ../nbs/04_attacks.ipynb #a1a87c92
 def metric_loss(loss_fn, labels):
-    "Objective: the batch's metric loss `loss_fn(embeddings, labels)`."
+    "Objective: the batch's metric loss `loss_fn(embeddings, labels)`, a scalar."
     return lambda e: loss_fn(e, labels)
 
 def embedding_shift(clean):
-    "Objective: squared distance of each embedding from its clean embedding `clean`."
+    "Objective: squared distance of each embedding from its clean embedding `clean`, per sample (N,)."
     clean = clean.detach()
-    return lambda e: (e - clean).pow(2).sum()
+    return lambda e: (e - clean).pow(2).sum(1)
 
 def dodging(partner):
-    "Objective: lower the cosine to `partner` embeddings (same-person pairs judged different)."
+    "Objective: lower the cosine to `partner` embeddings (same-person pairs judged different), per sample (N,)."
     partner = partner.detach()
-    return lambda e: -(e * partner).sum()
+    return lambda e: -(e * partner).sum(1)
 
 def impersonation(partner):
-    "Objective: raise the cosine to `partner` embeddings (different-person pairs judged same)."
+    "Objective: raise the cosine to `partner` embeddings (different-person pairs judged same), per sample (N,)."
     partner = partner.detach()
-    return lambda e: (e * partner).sum()
+    return lambda e: (e * partner).sum(1)
 
 def pair_attack(partner, same):
-    "Objective for verification pairs: dodging where `same`, impersonation elsewhere."
-    sign = torch.where(torch.as_tensor(same, device=partner.device), -1.0, 1.0)[:, None]
+    "Objective for verification pairs, per sample (N,): dodging where `same`, impersonation elsewhere."
+    sign = torch.where(torch.as_tensor(same, device=partner.device), -1.0, 1.0)
     partner = partner.detach()
-    return lambda e: (sign * e * partner).sum()
+    return lambda e: sign * (e * partner).sum(1)
+
+
+# %% ../nbs/04_attacks.ipynb #72b40a55
+def _budget(eps, norm): return f"{eps * 255:g}/255" if norm == 'linf' else f"{eps:g}"
+
+@dataclass
+class Attack:
+    "A white-box attack and its budget; `attack(model, images, objective)` returns adversarial images, each sample's worst case over the restarts."
+    name: str = 'pgd'            # its entry in `ATTACKS` (and the start of its `label`)
+    eps: float = 2 / 255         # radius of the perturbation ball
+    steps: int = 10
+    restarts: int = 1            # random starts; each sample keeps the one with the highest objective
+    norm: str = 'linf'           # 'linf' or 'l2'
+    step_size: float = None      # None: 2.5 * eps / steps
+    schedule: str = 'constant'   # 'constant' or 'cosine'
+    random_start: bool = True
+    eval_mode: bool = True       # attack the model in eval mode (restored after)
+
+    def __post_init__(self):
+        if self.norm not in ('linf', 'l2'): raise ValueError(f"norm must be 'linf' or 'l2', got {self.norm!r}")
+        if self.schedule not in SCHEDULES: raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        if self.eps < 0 or self.steps < 1 or self.restarts < 1:
+            raise ValueError(f"need eps >= 0, steps >= 1 and restarts >= 1, got eps={self.eps}, steps={self.steps}, restarts={self.restarts}")
+        if self.step_size is not None and not self.step_size > 0:
+            raise ValueError(f"step_size must be > 0 (or None for 2.5 * eps / steps), got {self.step_size}")
+        if self.restarts > 1 and not self.random_start:
+            raise ValueError("restarts > 1 need random_start=True: from the same start every restart is the same")
+
+    @property
+    def label(self):
+        "A short name to key results by: name, steps x restarts, @ budget (`pgd10x3@2/255`; FGSM: `fgsm@2/255`)."
+        if self.name == 'fgsm' and self.steps == 1: core = f"x{self.restarts}" if self.restarts > 1 else ''
+        else: core = ('-' if self.name[-1:].isdigit() else '') + f"{self.steps}x{self.restarts}"
+        return f"{self.name}{core}{'' if self.schedule == 'constant' else '-' + self.schedule}@{_budget(self.eps, self.norm)}"
+
+    def __call__(self, model, # images in [0, 1] -> embeddings
+                 images, # (N, C, H, W) float in [0, 1]
+                 objective, # embeddings -> (N,) per-sample values, or a scalar for the batch, to maximise
+                 generator=None): # torch.Generator for the random starts
+        "Adversarial `images`: for each sample the restart with the highest objective (for a batch scalar: the best restart)."
+        # one draw from `generator` seeds every restart: restart k starts where it would with any number of restarts,
+        # so more restarts are never worse for any sample, and a caller's generator advances the same for any count
+        seed = int(torch.randint(2 ** 62, (), generator=generator, device='cpu' if generator is None else generator.device))
+        dev = 'cpu' if generator is None else generator.device
+        run = lambda k: pgd(model, images, objective, self.eps, self.steps, self.step_size, self.norm, self.random_start,
+                            self.eval_mode, torch.Generator(dev).manual_seed(seed + k), self.schedule)
+        best = run(0)
+        if self.restarts == 1 or self.eps == 0: return best
+        with torch.no_grad(), attack_mode(model, self.eval_mode): top = objective(model(best))
+        for k in range(1, self.restarts):
+            x = run(k)
+            with torch.no_grad(), attack_mode(model, self.eval_mode): v = objective(model(x))
+            if v.dim() == 0:
+                if v > top: best, top = x, v
+            else:
+                if v.shape != (len(images),): raise ValueError(f"objective gave shape {tuple(v.shape)} for {len(images)} images: want ({len(images)},) or a scalar")
+                better = v > top
+                best = torch.where(better.view(-1, *[1] * (x.dim() - 1)), x, best); top = torch.maximum(v, top)
+        return best
+
+ATTACKS = Registry('attack')
+
+@ATTACKS.register('pgd', help="projected gradient ascent in the L-infinity ball (Madry et al. 2018), from a random start")
+def _pgd_linf(eps, steps=10, restarts=1, **kw): return Attack('pgd', eps, steps, restarts, 'linf', **kw)
+
+@ATTACKS.register('pgd_l2', help="projected gradient ascent in the L2 ball, steps along the normalised gradient")
+def _pgd_l2(eps, steps=10, restarts=1, **kw): return Attack('pgd_l2', eps, steps, restarts, 'l2', **kw)
+
+@ATTACKS.register('fgsm', help="one signed-gradient step of size eps (Goodfellow et al. 2015); `steps` is ignored")
+def _fgsm(eps, steps=None, restarts=1, step_size=None, random_start=False, **kw):
+    return Attack('fgsm', eps, 1, restarts, 'linf', eps if step_size is None else step_size, random_start=random_start, **kw)
+
+def make_attack(name, # an entry of `ATTACKS`: 'pgd', 'pgd_l2', 'fgsm', or one a later notebook registered
+                eps:float, # the budget
+                **kw): # steps, restarts, step_size, schedule, random_start, eval_mode
+    "The `name` attack of `ATTACKS` at budget `eps`."
+    return ATTACKS.create(name, eps, **kw)
+
+class MirrorSum(nn.Module):
+    "x -> unit(model(x) + model(x mirrored)): the network that flipped scoring (`embed_images(..., flip=True)`) uses, as one module to attack."
+    def __init__(self, model): super().__init__(); self.model = model; self.train(model.training)  # in the mode `model` is in
+    @property
+    def view(self): return getattr(self.model, 'view', None)
+    def forward(self, x): return F.normalize(self.model(x) + self.model(x.flip(-1)), dim=1)  # cosines are those of the plain sum
+
 
 # %% ../nbs/04_attacks.ipynb #2c1bea93
-def attack_pairs(model, data:FaceData, pairs:Pairs, eps, steps=10, norm='linf', step_size=None, batch_size=256,
-                 flip=False, seed=0):
+def attack_pairs(model, data:FaceData, pairs:Pairs,
+                 eps, # a budget (then `steps`, `norm` and `step_size` make a PGD attack), or an `Attack`
+                 steps=10, norm='linf', step_size=None, batch_size=256,
+                 flip=False, # score, and so attack, the mirrored sum `MirrorSum(model)`
+                 seed=0):
     "Similarities of `pairs` with their first image attacked (dodging same pairs, impersonating different ones)."
+    attack = eps if isinstance(eps, Attack) else Attack('pgd' if norm == 'linf' else 'pgd_l2', eps, steps, norm=norm, step_size=step_size)
+    net = MirrorSum(model) if flip else model  # the attacker's gradient goes through the network the pairs are scored with
     device = next(model.parameters()).device
-    partner = embed_images(model, data.images[pairs.right], batch_size, flip=flip).to(device)
+    partner = embed_images(net, data.images[pairs.right], batch_size).to(device)
     gen = torch.Generator().manual_seed(seed)
     sims = []
     for s in range(0, len(pairs), batch_size):
         b = slice(s, s + batch_size)
         x = to_tensor(data.images[pairs.left[b]]).to(device)
-        xa = pgd(model, x, pair_attack(partner[b], pairs.same[b]), eps, steps, step_size, norm, generator=gen)
-        sims.append(F.cosine_similarity(embed_images(model, xa, batch_size, flip=flip), partner[b].cpu()).numpy())
+        xa = attack(net, x, pair_attack(partner[b], pairs.same[b]), generator=gen)
+        sims.append(F.cosine_similarity(embed_images(net, xa, batch_size), partner[b].cpu()).numpy())
     return np.concatenate(sims)
 
 def robustness_report(model, data:FaceData, split:Split, eps_list=(0, 1 / 255, 2 / 255, 4 / 255, 8 / 255), steps=10, **kw):
-    "{eps: VerificationReport} on `split.test` under PGD pair attacks, judged with the clean thresholds."
+    "{eps: VerificationReport} on `split.test` under PGD pair attacks, judged with the clean thresholds of the same (flipped or not) scoring."
     model.eval()
-    clean = verification_report(pair_scores(model, data.images, split.test), split.test.same, split.test.fold)
+    clean = verification_report(pair_scores(model, data.images, split.test, kw.get('batch_size', 256), kw.get('flip', False)),
+                                split.test.same, split.test.fold)
     out = {0: clean}
     for eps in eps_list:
         if eps == 0: continue
@@ -130,6 +239,7 @@ def robustness_table(reports:dict):
     rows = [f"| {name} | " + ' | '.join(f"{100 * r[e].accuracy:.1f}% ({r[e].auc:.3f})" if e in r else '' for e in eps) + ' |'
             for name, r in reports.items()]
     return '\n'.join([head, '|' + '---|' * (len(eps) + 1)] + rows)
+
 
 # %% ../nbs/04_attacks.ipynb #502f2bbb
 def show_attack(model, img_a, img_b, same:bool, eps, steps=10, threshold=None, amplify=None):

@@ -9,12 +9,12 @@ import time
 import numpy as np
 import torch
 
-from .data import FaceData, Split, gray_lowres, lbp_codes, lbp_histograms, to_gray, to_tensor
+from .data import FaceData, Split, gray_lowres, lbp_codes, lbp_histograms, lbp_n_bins, to_gray, to_tensor
 from .verification import evaluate_splits, pair_similarities
 
 # %% auto #0
-__all__ = ['eigenfaces_fit', 'eigenfaces_embed', 'face_vectors', 'eigenfaces_scores', 'chi2_similarity', 'lbp_features',
-           'lbp_scores', 'run_baselines']
+__all__ = ['LBP_KINDS', 'eigenfaces_fit', 'eigenfaces_embed', 'face_vectors', 'eigenfaces_scores', 'chi2_similarity',
+           'lbp_features', 'lbp_scores', 'run_baselines']
 
 # %% ../nbs/01a_baselines.ipynb #8f744617
 def eigenfaces_fit(x, # (n, d) training faces as rows
@@ -52,24 +52,41 @@ def chi2_similarity(h, g, eps=1e-10):
     h, g = np.asarray(h, np.float64), np.asarray(g, np.float64)
     return -(((h - g) ** 2) / (h + g + eps)).sum(-1)
 
-def lbp_features(images, points=8, radius=2, grid=8, batch=2048):
-    "Uniform LBP grid histograms of every image (N, grid*grid*(points+2)), batch by batch."
-    out = [lbp_histograms(lbp_codes(to_gray(to_tensor(images[s:s + batch]))[:, 0].numpy(), points, radius), grid, points + 2)
+LBP_KINDS = {'ri_uniform': 'LBP (rotation-invariant uniform, 10 bins, 8x8 regions)',
+             'ahonen': 'LBP (Ahonen et al.: non-rotation-invariant uniform u2, 59 bins, 7x7 regions)'}
+_LBP_KIND = {'ri_uniform': ('uniform', 8), 'ahonen': ('nri_uniform', 7)}  # kind -> (scikit-image method, regions per side)
+
+def lbp_features(images, points=8, radius=2,
+                 grid=None, # regions per side; None: the kind's own (8 for 'ri_uniform', 7 for 'ahonen')
+                 batch=2048,
+                 kind='ri_uniform', # a key of `LBP_KINDS`
+                 region_weights=None): # (grid, grid) weights >= 0: chi-square of the result is the weighted chi-square
+    "LBP region histograms of every image (N, grid*grid*n_bins), batch by batch; `kind` names the patterns."
+    if kind not in LBP_KINDS: raise ValueError(f"kind must be one of {list(LBP_KINDS)}, got {kind!r}")
+    method, grid = _LBP_KIND[kind][0], grid or _LBP_KIND[kind][1]
+    n_bins = lbp_n_bins(points, method)
+    out = [lbp_histograms(lbp_codes(to_gray(to_tensor(images[s:s + batch]))[:, 0].numpy(), points, radius, method), grid, n_bins)
            for s in range(0, len(images), batch)]
-    return np.concatenate(out)
+    feats = np.concatenate(out)
+    if region_weights is None: return feats
+    w = np.asarray(region_weights, np.float32)
+    if w.shape != (grid, grid) or (w < 0).any(): raise ValueError(f"region_weights must be a ({grid}, {grid}) array of weights >= 0")
+    return (feats.reshape(len(feats), grid * grid, n_bins) * w.reshape(1, -1, 1)).reshape(len(feats), -1)
 
 def lbp_scores(features, split:Split):
     "Negative chi-square distances of `split.test`'s pairs (LBP fits nothing on the training images)."
     return chi2_similarity(features[split.test.left], features[split.test.right])
 
 # %% ../nbs/01a_baselines.ipynb #2efc4e9d
-def run_baselines(data:FaceData, protocol='view2', n_components=100):
-    "{'eigenfaces': (report, seconds), 'lbp': (report, seconds)} on `protocol`'s splits of `data`."
+def run_baselines(data:FaceData, protocol='view2', n_components=100,
+                  lbp_kinds=tuple(LBP_KINDS)): # LBP rows to report, keys of `LBP_KINDS`
+    "{'eigenfaces': (report, seconds), LBP_KINDS[kind]: (report, seconds) for each kind} on `protocol`'s splits of `data`."
     splits = data.splits(protocol)
     t0 = time.time()
     vectors = face_vectors(data.images)
-    eig = evaluate_splits(splits, lambda sp: eigenfaces_scores(vectors, sp, n_components))
-    t1 = time.time()
-    feats = lbp_features(data.images)
-    lbp = evaluate_splits(splits, lambda sp: lbp_scores(feats, sp))
-    return {'eigenfaces': (eig, t1 - t0), 'lbp': (lbp, time.time() - t1)}
+    rows = {'eigenfaces': (evaluate_splits(splits, lambda sp: eigenfaces_scores(vectors, sp, n_components)), time.time() - t0)}
+    for kind in lbp_kinds:
+        t0 = time.time()
+        feats = lbp_features(data.images, kind=kind)
+        rows[LBP_KINDS[kind]] = (evaluate_splits(splits, lambda sp: lbp_scores(feats, sp)), time.time() - t0)
+    return rows

@@ -9,7 +9,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .losses import MarginSoftmax
+from .losses import MarginSoftmax, register_loss
+from .pipeline import VARIANTS
 
 # %% auto #0
 __all__ = ['cam_exponent', 'cam_transform', 'CamSoftmaxLoss']
@@ -40,9 +41,11 @@ class CamSoftmaxLoss(MarginSoftmax):
     def plan(self, total_steps):
         "Spread the descent of c over the first `descent` of a run of `total_steps` optimiser steps."
         self.c_step = (self.c_start - self.c_min) / max(1, round(self.descent * total_steps))
+    @torch.no_grad()
+    def advance(self):
+        "One optimiser step of the schedule: lower c by `c_step`, down to `c_min`."
+        if self.adaptive: self.c.sub_(self.c_step).clamp_(min=self.c_min)
     def target_logit(self, cos): return cam_transform(cos, self.c)
-    def forward(self, emb, labels):
-        loss = F.cross_entropy(self.logits(emb, labels), labels)
-        if self.training and self.adaptive:
-            with torch.no_grad(): self.c.sub_(self.c_step).clamp_(min=self.c_min)
-        return loss
+
+register_loss('cam_softmax', help='Cam-Softmax: normalised softmax with a target transform tightened during training (10_cam_softmax)')(CamSoftmaxLoss)
+VARIANTS.register('cam_softmax', help='the source trained with Cam-Softmax (10_cam_softmax)')({'loss': 'cam_softmax'})

@@ -8,20 +8,22 @@ import argparse, json, os, sys, time
 from pathlib import Path
 
 from . import __version__
+from .config import add_config_args, config_dict, config_from_args
 from .data import DataError, LFW_HELP, cache_dir, check_crop, load_faces
-from .losses import LOSSES
 from .distributed import finish as finish_distributed, init as init_distributed, is_main, launch, launched, world
+import rtml.daml, rtml.sft, rtml.cam_softmax, rtml.viz  # every registry full: the later notebooks' losses, terms, variants and figures
 
 # %% auto #0
-__all__ = ['add_data_args', 'faces_from_args', 'run_config', 'write_results', 'baselines', 'source', 'pipeline', 'outside_faces',
-           'compare', 'download_lfw', 'info', 'ddp_check', 'student_copies', 'add_nproc_arg', 'make_parser', 'main']
+__all__ = ['SOURCE_EVALUATION', 'add_data_args', 'faces_from_args', 'run_config', 'write_results', 'baselines', 'source',
+           'pipeline', 'outside_faces', 'compare', 'download_lfw', 'info', 'ddp_check', 'student_copies',
+           'add_nproc_arg', 'make_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #0140ecb9
-def add_data_args(p):
+def add_data_args(p, size=True): # size: offer --size (the pipeline's face size is the preset's --image-size instead)
     "The flags that choose the faces: LFW (`--lfw`, or RTML_LFW) or the built-in synthetic faces."
     p.add_argument('--lfw', metavar='PATH', help='LFW folder (default: $RTML_LFW; without it, synthetic faces)')
-    p.add_argument('--size', type=int, help='face side in pixels (default: 64; the preset\'s image_size for rtml pipeline)')
-    p.add_argument('--seed', type=int, default=0, help='seed for synthetic faces and training (default: 0)')
+    if size: p.add_argument('--size', type=int, help='face side in pixels (default: 64)')
+    p.add_argument('--seed', type=int, default=None, help='seed for synthetic faces and training (default: 0, or the preset\'s seed)')
     p.add_argument('--no-verify', action='store_true', help="use protocol files whose MD5 is not the official one")
     p.add_argument('--no-cache', action='store_true', help='decode images again instead of reading the cache')
     p.add_argument('--crop', type=_crop, metavar='L,T,R,B', help="LFW crop box as fractions of the image (default: 0.28,0.28,0.72,0.72); 'none' for the whole image")
@@ -32,12 +34,14 @@ def _crop(text):
     try: return check_crop([float(v) for v in text.split(',')])
     except (ValueError, DataError) as e: raise argparse.ArgumentTypeError(str(e)) from None
 
-def faces_from_args(args):
+def faces_from_args(args, size=None, seed=None): # size, seed: when the command has no --size / --seed of its own (the preset's)
     "Load the faces the data flags ask for, saying which."
     lfw = args.lfw or os.environ.get('RTML_LFW')
     kw = dict(verify=not args.no_verify, cache=not args.no_cache) if lfw else {}
     if lfw and args.crop: kw['crop'] = None if args.crop == 'none' else args.crop
-    data = load_faces(lfw, size=args.size or 64, seed=args.seed, **kw)
+    size = getattr(args, 'size', None) or size or 64
+    seed = args.seed if args.seed is not None else (seed or 0)
+    data = load_faces(lfw, size=size, seed=seed, **kw)
     print(f"data: {data}" + ('' if lfw else "  (no --lfw and no RTML_LFW: built-in synthetic faces)"), flush=True)
     return data
 
@@ -73,59 +77,52 @@ def baselines(args):
     print(f"({time.time() - t0:.1f} s) wrote {args.out}/results.json, results.md, roc.png, config.json")
 
 # %% ../nbs/90_cli.ipynb #3bbf0f35
-def _eps(text):
-    "Parse an epsilon: '2/255', '0.0078' or '2' (read as 2/255 when above 1)."
-    from rtml.pipeline import _parse_eps  # one reading of a budget for every flag
-    try: return _parse_eps(text)
-    except (ValueError, ZeroDivisionError): raise argparse.ArgumentTypeError(f"not an epsilon: {text!r} (try 2/255)") from None
+SOURCE_EVALUATION = dict(attack_eps=(1 / 255, 2 / 255, 4 / 255, 8 / 255), attack_steps=10, attacked_pairs=0)  # rtml source's thorough reading
 
 def source(args):
     "Train the standard or robust source on each split and report verification clean and under attack."
-    from dataclasses import asdict, replace
     from rtml.training import SourceConfig, ROBUST, train_source
-    from rtml.attacks import robustness_report, robustness_table
-    from rtml.verification import reports_table
+    from rtml.evaluation import EvalConfig, evaluate, merge_evaluations, results_table
+    from rtml.pipeline import attacks_text, row_summary
     data = faces_from_args(args)
-    cfg = SourceConfig(**(ROBUST if args.robust else {}))
-    overrides = {k: getattr(args, k) for k in ('epochs', 'loss', 'feature_augment', 'hard_negatives', 'eps', 'alpha', 'consistency', 'width', 'lr', 'batch_size') if getattr(args, k) is not None}
-    cfg = replace(cfg, seed=args.seed, device=args.device, **overrides)
-    print('config:', json.dumps(asdict(cfg)), flush=True)
+    base = SourceConfig(**ROBUST) if args.robust else SourceConfig()
+    cfg = config_from_args(args, SourceConfig, '', base)  # --seed, when given, is the data flag's: it seeds both
+    ev = config_from_args(args, EvalConfig, '', EvalConfig(**SOURCE_EVALUATION))
+    print('config:', json.dumps(config_dict(cfg)), flush=True)
     out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
-    if is_main(): (out / 'config.json').write_text(json.dumps({**run_config(args, data), 'source': asdict(cfg)}, indent=1))
-    splits, merged = data.splits(args.protocol), {}
+    if is_main(): (out / 'config.json').write_text(json.dumps({**run_config(args, data), 'source': config_dict(cfg)}, indent=1))
+    splits, evals, secs = data.splits(args.protocol), [], 0.0
     for sp in splits:
-        t0 = time.time()
         model, hist = train_source(data, sp.train, cfg, out=out / sp.name, resume=args.resume, progress=not args.quiet)
         if not is_main(): continue  # in a distributed run rank 0 alone evaluates and writes
-        secs = sum(h['seconds'] for h in hist)
-        rep = robustness_report(model.cpu(), data, sp, eps_list=(0, *args.attack_eps), steps=args.attack_steps)
-        print(f"{sp.name}: trained in {secs:.0f} s\n{robustness_table({sp.name: rep})}", flush=True)
-        merged[sp.name] = {str(e): r.to_dict() for e, r in rep.items()} | {'train_seconds': secs}
+        secs += sum(h['seconds'] for h in hist)
+        evals.append(evaluate(model.cpu().eval(), data, sp, ev.attacks(), flip=ev.flip, attacked_pairs=ev.attacked_pairs, seed=cfg.seed))
+        print(f"{sp.name}: trained in {sum(h['seconds'] for h in hist):.0f} s\n{results_table({sp.name: evals[-1]})}", flush=True)
     if not is_main(): return
-    (out / 'robustness.json').write_text(json.dumps(merged, indent=1))
-    if len(splits) == 1:
-        (out / 'robustness.md').write_text(f"# {'Robust' if args.robust else 'Standard'} source, {args.protocol}, {data.source}\n\n"
-                                           f"(rtml's reconstruction; 10-step PGD pair attacks, clean thresholds)\n\n"
-                                           f"{robustness_table({splits[0].name: rep})}\n")
-    print(f"wrote {out}/robustness.json and each split's checkpoint.pt")
+    merged = merge_evaluations(evals, splits)
+    name = 'robust source' if cfg.attack != 'none' else 'standard source'
+    (out / 'robustness.json').write_text(json.dumps({'source': row_summary(merged, secs), 'splits': [e.to_dict() for e in evals]}, indent=1))
+    (out / 'robustness.md').write_text(f"# {name.capitalize()}, {args.protocol}, {data.source}\n\n"
+                                       f"(rtml's reconstruction; attacks: {attacks_text(ev)}, clean thresholds)\n\n"
+                                       f"{results_table({name: merged}, {name: secs})}\n")
+    print(f"wrote {out}/robustness.json, robustness.md and each split's checkpoint.pt")
 
 # %% ../nbs/90_cli.ipynb #e9584645
 def pipeline(args):
     "Train and evaluate every row (baselines, standard and robust source, target alone and imitating each), write the results."
     from rtml.pipeline import preset_from_args, run_pipeline
     preset = preset_from_args(args)
-    args.size = args.size or preset.image_size
-    data = faces_from_args(args)
-    train = outside_faces(args, data) if args.train_folder else None
+    data = faces_from_args(args, size=preset.image_size, seed=preset.seed)
+    train = outside_faces(args, data, preset.image_size) if args.train_folder else None
     out = args.out or f"runs/{preset.name}-{args.protocol}{'-outside' if train else ''}"
     run_pipeline(data, preset, args.protocol, out, resume=args.resume, progress=not args.quiet, train_data=train)
 
-def outside_faces(args, test):
+def outside_faces(args, test, size):
     "The outside training faces of --train-folder, without the people of --exclude-names (and of LFW with --exclude-lfw)."
     from rtml.data import load_identity_folder, read_name_list
     exclude = {n for f in args.exclude_names or () for n in read_name_list(f)} | (set(test.names) if args.exclude_lfw else set())
     crop = None if args.train_crop in (None, 'none') else args.train_crop
-    train = load_identity_folder(args.train_folder, size=args.size, crop=crop, exclude=exclude, cache=not args.no_cache, progress=not args.quiet)
+    train = load_identity_folder(args.train_folder, size=size, crop=crop, exclude=exclude, cache=not args.no_cache, progress=not args.quiet)
     print(f"outside training data: {train}, {len(exclude)} name(s) excluded", flush=True)
     return train
 
@@ -134,8 +131,7 @@ def compare(args):
     from rtml.pipeline import compare_sources, preset_from_args
     preset = preset_from_args(args)
     variants = tuple(v.strip() for v in args.variants.split(',') if v.strip())
-    args.size = args.size or preset.image_size
-    data = faces_from_args(args)
+    data = faces_from_args(args, size=preset.image_size, seed=preset.seed)
     compare_sources(data, preset, variants, args.out, resume=args.resume, progress=not args.quiet)
 
 # %% ../nbs/90_cli.ipynb #6d6d90a5
@@ -199,6 +195,8 @@ def _without_nproc(argv):
 
 def make_parser():
     "The `rtml` argument parser with all subcommands."
+    from rtml.training import ROBUST, SourceConfig
+    from rtml.evaluation import EvalConfig
     parser = argparse.ArgumentParser(prog='rtml', description='Robust metric transfer: adversarial examples, robust metrics, '
                                      'imitation transfer and LFW verification.')
     parser.add_argument('--version', action='version', version=f'rtml {__version__}')
@@ -210,20 +208,10 @@ def make_parser():
     p.set_defaults(func=baselines)
     p = sub.add_parser('source', help='train the standard or robust source and report it under attack', description=source.__doc__)
     add_data_args(p)
-    p.add_argument('--robust', action='store_true', help='joint adversarial training (the robust source)')
+    p.add_argument('--robust', action='store_true', help=f"start from the robust source's settings ({', '.join(f'{k}={v:.4g}' if isinstance(v, float) else f'{k}={v}' for k, v in ROBUST.items())}); flags still override them")
     p.add_argument('--protocol', choices=['view1', 'view2'], default='view1', help='LFW protocol (default: view1)')
-    p.add_argument('--epochs', type=int); p.add_argument('--width', type=int)
-    p.add_argument('--loss', help=f"metric loss, one of {', '.join(LOSSES)} (default: cosface)")
-    p.add_argument('--augment', dest='feature_augment', choices=['none', 'sft'], help='feature augmentation: sft, the spherical feature transform (default: none)')
-    p.add_argument('--hard-negatives', choices=['none', 'daml'], help='daml: synthetic hard negatives (needs a pair-based --loss such as triplet) (default: none)')
-    p.add_argument('--lr', type=float); p.add_argument('--batch-size', type=int)
-    p.add_argument('--eps', type=_eps, help='training attack budget, e.g. 3/255')
-    p.add_argument('--alpha', type=float, help='weight of the clean loss (1 - alpha: adversarial)')
-    p.add_argument('--consistency', type=float, help='weight of 1 - cos(clean, adversarial embedding)')
-    p.add_argument('--attack-eps', type=lambda t: [_eps(v) for v in t.split(',')], default=[1 / 255, 2 / 255, 4 / 255, 8 / 255],
-                   help='budgets of the evaluation attacks (default: 1/255,2/255,4/255,8/255)')
-    p.add_argument('--attack-steps', type=int, default=10, help='PGD steps of the evaluation attacks (default: 10)')
-    p.add_argument('--device', default='auto', help="'auto' (CUDA, MPS, CPU), 'cpu', 'cuda', ...")
+    add_config_args(p, SourceConfig, '', SourceConfig(), title='training', description="every setting of source training (defaults: the standard source's)")
+    add_config_args(p, EvalConfig, '', EvalConfig(**SOURCE_EVALUATION), title='evaluation', description='the attacks the trained source is read under')
     add_nproc_arg(p)
     p.add_argument('--out', default='runs/source', help='output folder (default: runs/source)')
     p.add_argument('--resume', action='store_true', help='continue from the checkpoints in --out')
@@ -231,8 +219,9 @@ def make_parser():
     p.set_defaults(func=source)
     p = sub.add_parser('pipeline', help='every row of the RTML comparison: baselines, sources, targets; table, ROC, UMAP',
                        description=pipeline.__doc__)
-    p.add_argument('--preset', default='quick', help="'quick' (CPU, about 30 min on LFW View 1) or 'full' (GPU) (default: quick)")
-    add_data_args(p)
+    from rtml.pipeline import PRESETS, VARIANTS, add_preset_args
+    p.add_argument('--preset', default='quick', choices=list(PRESETS), help="settings of the whole run: 'quick' (CPU, about 30 min on LFW View 1) or 'full' (GPU) (default: quick)")
+    add_data_args(p, size=False)
     p.add_argument('--protocol', choices=['view1', 'view2'], default='view1', help='LFW protocol (default: view1)')
     p.add_argument('--train-folder', metavar='PATH', help='outside training data: one folder of images per person (say, an aligned CASIA-WebFace); '
                    'one model is trained on it and tested on every pair of --protocol')
@@ -243,15 +232,13 @@ def make_parser():
     p.add_argument('--out', help='output folder (default: runs/PRESET-PROTOCOL)')
     p.add_argument('--resume', action='store_true', help='continue the run in --out')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
-    from rtml.pipeline import add_preset_args
     add_preset_args(p)
     p.set_defaults(func=pipeline)
     p = sub.add_parser('compare', help="the companion methods' sources against the baseline, each with an imitating target",
                        description=compare.__doc__)
-    p.add_argument('--preset', default='quick', help="'quick' or 'full' (default: quick)")
-    add_data_args(p)
-    from rtml.pipeline import VARIANTS
-    p.add_argument('--variants', default=','.join(VARIANTS), help=f"comma-separated, from {', '.join(VARIANTS)} (default: all)")
+    p.add_argument('--preset', default='quick', choices=list(PRESETS), help="settings of the whole run: 'quick' or 'full' (default: quick)")
+    add_data_args(p, size=False)
+    p.add_argument('--variants', default=','.join(VARIANTS), help=f"the sources to compare, comma-separated, from {', '.join(VARIANTS)} (default: all)")
     add_nproc_arg(p)
     p.add_argument('--out', default='runs/compare-view1', help='output folder (default: runs/compare-view1)')
     p.add_argument('--resume', action='store_true', help='continue the run in --out')

@@ -9,10 +9,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .attacks import attack_mode
-from .losses import mean_nonzero
+from .losses import PAIR_LOSSES, mean_nonzero
+from .distributed import world
+from .training import TERMS, Term
+from .pipeline import VARIANTS
 
 # %% auto #0
-__all__ = ['triplet_indices', 'HardNegativeGenerator', 'generator_loss', 'triplet_margin', 'daml_step']
+__all__ = ['triplet_indices', 'HardNegativeGenerator', 'generator_loss', 'triplet_margin', 'daml_step', 'DAMLTerm', 'daml_term']
 
 # %% ../nbs/08_daml.ipynb #07a5fc49
 def triplet_indices(labels, generator=None):
@@ -57,3 +60,30 @@ def daml_step(gen_net, gen_opt, emb, labels, generator=None, l1=1.0, l2=1.0, mar
         gen_opt.zero_grad(set_to_none=True); g_loss.backward(); gen_opt.step()
         with attack_mode(gen_net, eval_mode=False): synthetic = gen_net(ea, ep, en)  # parameters frozen, as in an attack
     return triplet_margin(ea, ep, synthetic, triplet), g_loss.item()
+
+# %% ../nbs/08_daml.ipynb #f2bb3695
+class DAMLTerm(Term):
+    "DAML's synthetic hard negatives: after `warmup` epochs of the metric alone, the metric's triplet loss on generated negatives."
+    name = 'daml'
+    def __init__(self, emb_dim=128, weight=1.0, warmup=2.0, lr=1e-3):
+        super().__init__(weight)
+        self.generator, self.warmup = HardNegativeGenerator(emb_dim), warmup
+        self.opt = torch.optim.Adam(self.generator.parameters(), lr)
+    def setup(self, total_steps, device):
+        if world()[1] > 1: raise ValueError("the daml term trains its generator in one process: run it without --nproc")
+        self.generator.to(device)
+    def loss(self, step):
+        if step.epoch < self.warmup: return None  # the metric alone during the warm-up
+        ld, lg = daml_step(self.generator, self.opt, step.emb['clean'], step.batch['y'], step.generator)
+        step.parts['generator'] = lg
+        return ld
+    def state(self): return {'generator': self.generator, 'generator_opt': self.opt}
+
+@TERMS.register('daml', help="DAML's synthetic hard negatives (08_daml); needs a pair-based loss")
+def daml_term(loss_fn=None, cfg=None, weight=None, warmup=2.0):
+    "The DAML term for source training with `cfg` (its loss must be pair-based)."
+    if cfg is not None and cfg.loss not in PAIR_LOSSES:
+        raise ValueError(f"the daml term needs P x K batches: use a pair-based loss ({', '.join(PAIR_LOSSES)}), not {cfg.loss!r}")
+    return DAMLTerm(cfg.emb_dim if cfg is not None else 128, 1.0 if weight is None else weight, warmup)
+
+VARIANTS.register('daml', help='triplet loss with DAML synthetic hard negatives (08_daml)')({'loss': 'triplet', 'terms': ('daml',)})

@@ -15,12 +15,12 @@ import torch.nn.functional as F
 from PIL import Image
 
 # %% auto #0
-__all__ = ['PairRow', 'OFFICIAL_MD5', 'LFW_CROP', 'IMAGE_SUFFIXES', 'IMAGE_FOLDERS', 'LFW_HELP', 'DataError', 'Protocol',
-           'render_faces', 'make_protocol', 'check_md5', 'read_names', 'read_people', 'read_pairs', 'write_pairs',
-           'write_people', 'write_protocol', 'read_protocol', 'Pairs', 'Split', 'class_folds', 'FaceData',
-           'person_numbers', 'synthetic_faces', 'cache_dir', 'check_crop', 'decode_face', 'decode_images', 'find_lfw',
-           'load_lfw', 'write_face_folder', 'load_identity_folder', 'read_name_list', 'outside_training', 'to_tensor',
-           'to_gray', 'gray_lowres', 'lbp_codes', 'lbp_histograms', 'lbp_view', 'load_faces']
+__all__ = ['PairRow', 'OFFICIAL_MD5', 'LFW_CROP', 'IMAGE_SUFFIXES', 'IMAGE_FOLDERS', 'LFW_HELP', 'LBP_METHODS', 'DataError',
+           'Protocol', 'render_faces', 'make_protocol', 'check_md5', 'read_names', 'read_people', 'read_pairs',
+           'write_pairs', 'write_people', 'write_protocol', 'read_protocol', 'Pairs', 'Split', 'class_folds',
+           'FaceData', 'person_numbers', 'synthetic_faces', 'cache_dir', 'check_crop', 'decode_face', 'decode_images',
+           'find_lfw', 'load_lfw', 'write_face_folder', 'load_identity_folder', 'read_name_list', 'outside_training',
+           'to_tensor', 'to_gray', 'gray_lowres', 'lbp_n_bins', 'lbp_codes', 'lbp_histograms', 'lbp_view', 'load_faces']
 
 # %% ../nbs/00_data.ipynb #27f3ab47
 class DataError(ValueError):
@@ -600,12 +600,21 @@ def gray_lowres(x, size=32):
     return F.interpolate(to_gray(to_tensor(x)), size=(size, size), mode='area')
 
 # %% ../nbs/00_data.ipynb #bd4975d5
-def lbp_codes(gray, points=8, radius=1):
-    "Uniform LBP codes (values 0..points+1) of grey images (N, H, W), through scikit-image."
+LBP_METHODS = ('uniform', 'nri_uniform')  # scikit-image's names: rotation-invariant uniform, and Ojala's u2 patterns
+
+def lbp_n_bins(points=8, method='uniform'):
+    "Number of distinct codes: P + 2 for 'uniform' (rotation-invariant), P(P - 1) + 3 for 'nri_uniform' (59 at P = 8)."
+    if method not in LBP_METHODS: raise ValueError(f"method must be one of {LBP_METHODS}, got {method!r}")
+    return points + 2 if method == 'uniform' else points * (points - 1) + 3
+
+def lbp_codes(gray, points=8, radius=1,
+              method='uniform'): # 'uniform': rotation-invariant uniform (0..P+1); 'nri_uniform': LBP^u2 (0..P(P-1)+2)
+    "LBP codes of grey images (N, H, W), through scikit-image's `local_binary_pattern`."
     from skimage.feature import local_binary_pattern
+    lbp_n_bins(points, method)  # checks the method
     gray = np.asarray(gray)
     if gray.dtype != np.uint8: gray = (np.clip(gray, 0, 1) * 255).round().astype(np.uint8)
-    return np.stack([local_binary_pattern(g, points, radius, method='uniform') for g in gray]).astype(np.int64)
+    return np.stack([local_binary_pattern(g, points, radius, method=method) for g in gray]).astype(np.int64)
 
 # %% ../nbs/00_data.ipynb #429a9964
 def lbp_histograms(codes, grid=8, n_bins=None):
@@ -618,10 +627,10 @@ def lbp_histograms(codes, grid=8, n_bins=None):
     hist = np.bincount(idx.ravel(), minlength=N * grid * grid * n_bins).reshape(N, grid * grid, n_bins).astype(np.float32)
     return (hist / hist.sum(-1, keepdims=True)).reshape(N, -1)
 
-def lbp_view(x, points=8, radius=1, grid=8):
-    "The `lbp` view: uniform LBP grid histograms of the grey image, as a float tensor (N, grid*grid*(points+2))."
-    codes = lbp_codes(to_gray(to_tensor(x))[:, 0].numpy(), points, radius)
-    return torch.from_numpy(lbp_histograms(codes, grid, points + 2))
+def lbp_view(x, points=8, radius=1, grid=8, method='uniform'):
+    "The `lbp` view: LBP grid histograms of the grey image, as a float tensor (N, grid*grid*lbp_n_bins(points, method))."
+    codes = lbp_codes(to_gray(to_tensor(x))[:, 0].numpy(), points, radius, method)
+    return torch.from_numpy(lbp_histograms(codes, grid, lbp_n_bins(points, method)))
 
 # %% ../nbs/00_data.ipynb #004117a7
 def load_faces(lfw=None, # LFW folder; None: RTML_LFW if set, else synthetic faces

@@ -4,149 +4,102 @@
 
 # %% ../nbs/07_pipeline.ipynb #53281369
 from __future__ import annotations
-import contextlib, json, os, sys, time
-from dataclasses import asdict, dataclass, fields, replace
+import argparse, contextlib, json, os, sys, time
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from . import __version__
+from .config import Registry, add_config_args, check_config, config_from_args, option
 from .data import FaceData, Pairs, Split, outside_training
 from .distributed import barrier, is_main
 from .baselines import eigenfaces_scores, face_vectors, lbp_features, lbp_scores
-from .models import RUNTIMES, best_runtime, count_macs, count_params, throughput
-from .training import SourceConfig, _save_atomic, load_source, train_source
+from .models import RUNTIMES, best_runtime, count_macs, count_params, load_model, throughput
+from .losses import make_loss
+from .evaluation import EvalConfig, Evaluation, attack_subset, evaluate, merge_evaluations, results_table
+from .training import ROBUST, SourceConfig, _save_atomic, load_source, source_terms, train_source
 from .transfer import TargetConfig, load_target, teacher_embeddings, train_target
-from .attacks import attack_pairs
-from .verification import VerificationReport, embed_images, pair_scores, plot_roc, reports_table, verification_report
+from .verification import VerificationReport, plot_roc, verification_report
 
 # %% auto #0
-__all__ = ['ROWS', 'PRESETS', 'FIGURES', 'VARIANTS', 'Preset', 'add_preset_args', 'preset_from_args', 'attack_subset',
-           'score_network', 'merge_splits', 'run_pipeline', 'network_costs', 'claim_verdict', 'results_markdown',
-           'compare_sources', 'compare_markdown']
+__all__ = ['ROWS', 'ROBUST_FIELDS', 'PRESETS', 'FIGURES', 'VARIANTS', 'Preset', 'add_preset_args', 'preset_from_args',
+           'score_network', 'run_pipeline', 'scores_evaluation', 'row_summary', 'network_costs', 'claim_verdict',
+           'attacks_text', 'costs_table', 'results_markdown', 'PipelineRun', 'roc_figure', 'compare_sources',
+           'compare_markdown']
 
 # %% ../nbs/07_pipeline.ipynb #f68471ce
 ROWS = ('eigenfaces', 'lbp', 'source_standard', 'source_robust', 'target_alone', 'target_imitates_standard', 'target_imitates_robust')
+_SHARED = ('seed', 'device')  # set once for the whole run, by the preset
+ROBUST_FIELDS = tuple(f.name for f in fields(SourceConfig) if f.metadata.get('robust'))
 
 @dataclass
 class Preset:
-    "Every setting of a pipeline run. `PRESETS` holds the named ones; each field is also a command-line flag."
+    "Every setting of a pipeline run, made of the configs of 04b-06; `PRESETS` holds the named ones."
     name: str = 'quick'
-    image_size: int = 64              # face side in pixels: faces are decoded (and cached) at this size
-    source_epochs: int = 8            # standard source
-    source_width: int = 32
-    source_blocks: tuple = (1, 1, 1, 1)
-    source_loss: str = 'cosface'
-    source_augment: str = 'none'      # 'sft': spherical feature transform for both sources (09_sft)
-    source_hard_negatives: str = 'none'  # 'daml': synthetic hard negatives for both sources (08_daml; a pair-based source_loss)
-    source_lr: float = 3e-3
-    batch_size: int = 128
-    robust_epochs: int = 10           # robust source (joint adversarial training)
-    robust_attack: str = 'fgsm'       # 'fgsm' (random start) or 'pgd'
-    robust_eps: float = 2 / 255
-    robust_alpha: float = 0.6         # weight of the clean loss
-    robust_consistency: float = 0.5
-    robust_warmup: float = 2.0        # epochs of eps ramp-up
-    target_view: str = 'gray'         # 'gray' or 'lbp'
-    target_size: int = 32
-    target_width: str = '0.5'
-    target_repeats: tuple = (1, 2, 1)
-    target_last_channels: int = 512
-    target_stem_stride: int = 2
-    target_epochs: int = 10
-    target_lr: float = 3e-3
-    target_loss: str = 'cosface'
-    label_fraction: float = 0.1       # share of the identities the target has labels for
-    label_weight: float = 0.0         # beta: metric loss next to imitation (0: imitation only)
-    imit_absolute: float = 1.0        # weights of the imitation losses
-    imit_relative: float = 0.0
-    imit_rkd_distance: float = 0.0
-    imit_rkd_angle: float = 0.0
-    attack_eps: tuple = (2 / 255,)    # budgets of the evaluation attacks
-    attacked_pairs: int = 500        # test pairs attacked per split (half same, half different; 0: all)
-    attack_steps: int = 5             # PGD steps of the evaluation attacks (5 is within a point of 10 here, at half the time)
-    umap_people: int = 8
-    cost_runtime: str = 'auto'        # runtime of the speed measurements: 'onnxruntime' if installed, else 'torchscript'
-    seed: int = 0
-    device: str = 'auto'
+    image_size: int = option(64, "face side in pixels: faces are decoded (and cached) at this size", low=16)
+    source: SourceConfig = field(default_factory=lambda: SourceConfig(epochs=8))
+    robust: dict = field(default_factory=lambda: {**ROBUST, 'epochs': 10})  # SourceConfig fields the robust source changes
+    target: TargetConfig = field(default_factory=TargetConfig)
+    evaluation: EvalConfig = field(default_factory=EvalConfig)
+    umap_people: int = option(8, "people shown in the embedding figure", low=1)
+    cost_runtime: str = option('auto', "runtime of the speed measurements ('auto': onnxruntime if installed, else torchscript)",
+                               choices=('auto', *RUNTIMES))
+    seed: int = option(0, "seed of every network, batch, attack and label subset of the run (and of synthetic faces)")
+    device: str = option('auto', "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', ...")
 
     def source_config(self, robust=False):
         "The `SourceConfig` of the standard or the robust source."
-        cfg = SourceConfig(epochs=self.source_epochs, batch_size=self.batch_size, lr=self.source_lr, loss=self.source_loss,
-                           width=self.source_width, blocks=tuple(self.source_blocks), feature_augment=self.source_augment,
-                           hard_negatives=self.source_hard_negatives,
-                           seed=self.seed, device=self.device)
-        if not robust: return cfg
-        return replace(cfg, epochs=self.robust_epochs, adversarial=self.robust_attack, eps=self.robust_eps, alpha=self.robust_alpha,
-                       consistency=self.robust_consistency, eps_warmup=self.robust_warmup)
-
-    def check(self):
-        "Raise ValueError naming the first bad setting, before anything is trained."
-        from rtml.losses import LOSSES, PAIR_LOSSES
-        from rtml.transfer import make_view
-        for f in ('source_epochs', 'robust_epochs', 'target_epochs', 'batch_size', 'source_width', 'attack_steps', 'target_size'):
-            if getattr(self, f) < 1: raise ValueError(f"{f} must be at least 1, got {getattr(self, f)}")
-        for f in ('source_loss', 'target_loss'):
-            if getattr(self, f) not in LOSSES: raise ValueError(f"{f}: unknown loss {getattr(self, f)!r}: choose one of {', '.join(LOSSES)}")
-        if self.source_augment not in ('none', 'sft'): raise ValueError(f"source_augment must be 'none' or 'sft', got {self.source_augment!r}")
-        if self.source_augment == 'sft' and self.source_loss in PAIR_LOSSES: raise ValueError(f"source_augment 'sft' needs a softmax-type source_loss, not {self.source_loss!r}")
-        if self.source_hard_negatives not in ('none', 'daml'): raise ValueError(f"source_hard_negatives must be 'none' or 'daml', got {self.source_hard_negatives!r}")
-        if self.source_hard_negatives == 'daml' and self.source_loss not in PAIR_LOSSES: raise ValueError(f"source_hard_negatives 'daml' needs a pair-based source_loss (triplet, contrastive, multisimilarity), not {self.source_loss!r}")
-        if self.robust_attack not in ('fgsm', 'pgd'): raise ValueError(f"robust_attack must be 'fgsm' or 'pgd', got {self.robust_attack!r}")
-        if not 0 <= self.label_fraction <= 1: raise ValueError(f"label fraction must be in [0, 1], got {self.label_fraction}")
-        if not 0 <= self.robust_alpha <= 1: raise ValueError(f"robust_alpha must be in [0, 1], got {self.robust_alpha}")
-        make_view(self.target_view, self.target_size)
-        if self.cost_runtime not in ('auto', *RUNTIMES): raise ValueError(f"cost_runtime must be 'auto' or one of {', '.join(RUNTIMES)}, got {self.cost_runtime!r}")
-        return self
+        return replace(self.source, seed=self.seed, device=self.device, **(self.robust if robust else {}))
 
     def target_config(self):
         "The `TargetConfig` of every target row."
-        return TargetConfig(view=self.target_view, size=self.target_size, width=self.target_width, repeats=tuple(self.target_repeats),
-                            last_channels=self.target_last_channels, stem_stride=self.target_stem_stride, epochs=self.target_epochs, batch_size=self.batch_size,
-                            lr=self.target_lr, loss=self.target_loss, label_fraction=self.label_fraction, label_weight=self.label_weight,
-                            absolute=self.imit_absolute, relative=self.imit_relative, rkd_distance=self.imit_rkd_distance,
-                            rkd_angle=self.imit_rkd_angle, seed=self.seed, device=self.device)
+        return replace(self.target, seed=self.seed, device=self.device)
+
+    def check(self):
+        "Raise ValueError naming the first bad setting (as its flag), before anything is trained."
+        check_config(self); check_config(self.source, 'source_'); check_config(self.target, 'target_'); check_config(self.evaluation)
+        bad = set(self.robust) - set(ROBUST_FIELDS)
+        if bad: raise ValueError(f"robust: {', '.join(sorted(bad))} cannot differ between the sources (only {', '.join(ROBUST_FIELDS)})")
+        check_config(self.source_config(robust=True), 'robust_')
+        for robust in (False, True):  # a term that does not fit the loss is refused now, not after an hour of training
+            cfg = self.source_config(robust)
+            source_terms(cfg, make_loss(cfg.loss, 2, cfg.emb_dim))
+        return self
 
 PRESETS = {
     'quick': Preset(),
-    'full': Preset(name='full', image_size=112, source_epochs=40, source_width=64, source_blocks=(2, 2, 2, 2), batch_size=256,
-                   robust_epochs=40, robust_attack='pgd', robust_eps=4 / 255, target_width='1.0', target_repeats=(4, 8, 4),
-                   target_last_channels=1024, target_stem_stride=1, target_epochs=30, attack_eps=(1 / 255, 2 / 255, 4 / 255, 8 / 255),
-                   attack_steps=10, attacked_pairs=0),
+    'full': Preset(name='full', image_size=112, source=SourceConfig(epochs=40, width=64, blocks=(2, 2, 2, 2), batch_size=256),
+                   robust={**ROBUST, 'epochs': 40, 'attack': 'pgd', 'eps': 4 / 255},
+                   target=TargetConfig(width='1.0', repeats=(4, 8, 4), last_channels=1024, stem_stride=1, epochs=30, batch_size=256),
+                   evaluation=EvalConfig(attack_eps=(1 / 255, 2 / 255, 4 / 255, 8 / 255), attack_steps=10, attacked_pairs=0)),
 }
 
 # %% ../nbs/07_pipeline.ipynb #f1eefc2d
-def _parse_eps(text):
-    "'2/255', '0.0078' or '2' (read as 2/255 when above 1)."
-    v = float(text.split('/')[0]) / float(text.split('/')[1]) if '/' in text else float(text)
-    return v / 255 if v > 1 else v
-
-def _field_parser(f, default):
-    "A function from a flag's text to the value of field `f` (whose preset value is `default`)."
-    eps = f.name.endswith('_eps')  # robust_eps, attack_eps (not attack_steps)
-    if isinstance(default, tuple):
-        kind = _parse_eps if eps else type(default[0]) if default else str
-        return lambda t: tuple(kind(v) for v in t.split(',') if v.strip())
-    if eps: return _parse_eps
-    return type(default)
-
-def add_preset_args(parser):
-    "One flag per `Preset` field (`--source-epochs` for `source_epochs`), each defaulting to the chosen preset's value."
-    g = parser.add_argument_group('preset overrides', 'every field of the preset, each defaulting to its value (printed at the start of a run)')
-    for f in fields(Preset):
-        if f.name == 'name' or '--' + f.name.replace('_', '-') in parser._option_string_actions: continue  # --seed may be there
-        default = getattr(Preset(), f.name)
-        def parse(t, f=f, default=default):
-            try: return _field_parser(f, default)(t)
-            except (ValueError, ZeroDivisionError): raise __import__('argparse').ArgumentTypeError(f"--{f.name.replace('_', '-')}: cannot read {t!r}") from None
-        g.add_argument('--' + f.name.replace('_', '-'), dest=f.name, type=parse, default=None, metavar=type(default).__name__.upper())
+def add_preset_args(parser, base:Preset=None):
+    "Flags for every setting of a preset, made from the configs' declarations; each defaults to `base`'s value (the quick preset's)."
+    base = base or PRESETS['quick']
+    add_config_args(parser, Preset, '', base, only=[f.name for f in fields(Preset) if f.name != 'name'], title='run',
+                    description='settings of the whole run')
+    skip = [f.name for f in fields(SourceConfig) if f.name not in _SHARED]
+    add_config_args(parser, SourceConfig, 'source_', base.source, only=skip, title='sources',
+                    description='both sources (the standard one as given, the robust one with the robust flags applied)')
+    add_config_args(parser, SourceConfig, 'robust_', base.source_config(robust=True), only=ROBUST_FIELDS, title='robust source',
+                    description='what the robust source changes (joint adversarial training)')
+    add_config_args(parser, TargetConfig, 'target_', base.target, only=[f.name for f in fields(TargetConfig) if f.name not in _SHARED],
+                    title='targets', description='every target row')
+    add_config_args(parser, EvalConfig, '', base.evaluation, title='evaluation', description='how every network row is scored')
 
 def preset_from_args(args):
     "The preset `args.preset` names, with every flag the user gave applied."
     if args.preset not in PRESETS: raise ValueError(f"unknown preset {args.preset!r}: choose one of {', '.join(PRESETS)}")
-    given = {f.name: getattr(args, f.name) for f in fields(Preset) if f.name != 'name' and getattr(args, f.name, None) is not None}
-    return replace(PRESETS[args.preset], **given)
+    base = PRESETS[args.preset]
+    robust = {**base.robust, **{k: getattr(args, 'robust_' + k) for k in ROBUST_FIELDS if getattr(args, 'robust_' + k, None) is not None}}
+    top = config_from_args(args, Preset, '', base)
+    return replace(top, source=config_from_args(args, SourceConfig, 'source_', base.source), robust=robust,
+                   target=config_from_args(args, TargetConfig, 'target_', base.target),
+                   evaluation=config_from_args(args, EvalConfig, '', base.evaluation))
 
 # %% ../nbs/07_pipeline.ipynb #5c42e7d0
 def _write_json(path, obj):
@@ -180,34 +133,11 @@ class _Tee:
     def isatty(self): return False
 
 # %% ../nbs/07_pipeline.ipynb #28531e1a
-def attack_subset(pairs:Pairs, n=0, seed=0):
-    "Indices of about `n` of `pairs` (all of them when `n` is 0 or too big): the same share of every fold's same and different pairs."
-    if not n or n >= len(pairs): return np.arange(len(pairs))
-    rng, share = np.random.default_rng(seed), n / len(pairs)
-    groups = [np.flatnonzero((pairs.fold == f) & (pairs.same == s)) for f in np.unique(pairs.fold) for s in (True, False)]
-    return np.sort(np.concatenate([rng.permutation(g)[:max(1, round(len(g) * share))] for g in groups if len(g)]))
-
-def score_network(model, data:FaceData, split:Split, attack_eps=(), attack_steps=10,
-                  attacked_pairs=0, # attack about this many of the test pairs (`attack_subset`); 0: all
-                  seed=0):
-    "{'sims': clean similarities of `split.test`, 'attacked': {eps: similarities of the attacked pairs}, 'attacked_pairs': their indices}."
+def score_network(model, data:FaceData, split:Split, evaluation:EvalConfig=None, seed=0):
+    "A step's result for one network on one split: `evaluate` (04b) with the run's attacks, as plain data."
+    ev = evaluation or EvalConfig()
     model = model.cpu().eval()
-    rows = attack_subset(split.test, attacked_pairs, seed)
-    res = {'sims': pair_scores(model, data.images, split.test).tolist(), 'attacked': {}, 'attacked_pairs': rows.tolist()}
-    attackable = getattr(getattr(model, 'view', None), 'differentiable', True)
-    for eps in attack_eps if attackable else ():
-        res['attacked'][f"{eps:.6g}"] = attack_pairs(model, data, split.test[rows], eps, attack_steps).tolist()
-    return res
-
-def merge_splits(results, splits):
-    "One report for a row from its per-split `score_network` results: (clean report, {eps: report with clean thresholds})."
-    same = np.concatenate([sp.test.same for sp in splits]); folds = np.concatenate([sp.test.fold for sp in splits])
-    clean = verification_report(np.concatenate([r['sims'] for r in results]), same, folds)
-    hit = [np.asarray(r.get('attacked_pairs', np.arange(len(sp.test))), int) for r, sp in zip(results, splits)]  # the attacked pairs
-    same_a, folds_a = (np.concatenate([getattr(sp.test, k)[i] for sp, i in zip(splits, hit)]) for k in ('same', 'fold'))
-    attacked = {float(e): verification_report(np.concatenate([r['attacked'][e] for r in results]), same_a, folds_a, thresholds=clean.thresholds)
-                for e in results[0]['attacked']}
-    return clean, attacked
+    return evaluate(model, data, split, ev.attacks(), flip=ev.flip, attacked_pairs=ev.attacked_pairs, seed=seed).to_dict()
 
 # %% ../nbs/07_pipeline.ipynb #541eccbd
 def run_pipeline(data:FaceData, # faces with a protocol (LFW, or `synthetic_faces`)
@@ -247,8 +177,7 @@ def _source_row(data, sp, cfg:SourceConfig, folder, preset, progress):
     "Train (or finish training) a source into `folder` and score it: a step's result."
     model, hist = train_source(data, sp.train, cfg, out=folder, resume=True, progress=progress)
     if not is_main(): return None  # rank 0 alone evaluates
-    return {**score_network(model, data, sp, preset.attack_eps, preset.attack_steps, preset.attacked_pairs, preset.seed),
-            'seconds': sum(h['seconds'] for h in hist)}
+    return {**score_network(model, data, sp, preset.evaluation, preset.seed), 'seconds': sum(h['seconds'] for h in hist)}
 
 def _target_row(data, sp, source_folder, folder, preset, progress):
     "Train a target into `folder`, imitating the source in `source_folder` (None: alone), and score it: a step's result."
@@ -256,14 +185,24 @@ def _target_row(data, sp, source_folder, folder, preset, progress):
     if source_folder:  # the teacher's embeddings, computed once per source (by rank 0) and cached beside it
         cache = Path(source_folder) / 'teacher.pt'
         if is_main() and not cache.is_file():
-            teacher = teacher_embeddings(load_source(Path(source_folder) / 'checkpoint.pt', data.images.shape[1]), data.images[sp.train])
+            teacher = teacher_embeddings(load_source(Path(source_folder) / 'checkpoint.pt'), data.images[sp.train])
             _save_atomic(teacher, cache)
         barrier()
-        if teacher is None: teacher = torch.load(cache)  # computed before, or by rank 0
+        if teacher is None: teacher = torch.load(cache, weights_only=True)  # computed before, or by rank 0
     model, hist = train_target(data, sp.train, preset.target_config(), teacher, out=folder, resume=True, progress=progress)
     if not is_main(): return None  # rank 0 alone evaluates
-    return {**score_network(model, data, sp, preset.attack_eps, preset.attack_steps, preset.attacked_pairs, preset.seed),
-            'seconds': sum(h['seconds'] for h in hist)}
+    return {**score_network(model, data, sp, preset.evaluation, preset.seed), 'seconds': sum(h['seconds'] for h in hist)}
+
+def scores_evaluation(sims, split:Split):
+    "The `Evaluation` of clean similarities of `split.test` alone (a classical baseline: nothing to attack, no embedding)."
+    sims = np.asarray(sims, np.float64)
+    return Evaluation(clean=verification_report(sims, split.test.same, split.test.fold), attacked={}, retrieval={},
+                      sims=sims, attacked_sims={}, attacked_pairs=np.arange(0))
+
+def row_summary(ev:Evaluation, seconds):
+    "What results.json keeps of a row: its clean report, its retrieval metrics, its accuracy under each attack, its seconds."
+    return {**ev.clean.to_dict(), 'retrieval': ev.retrieval, 'seconds': seconds,
+            'attacked': {k: {'accuracy': r.accuracy, 'accuracy_std': r.accuracy_std, 'auc': r.auc} for k, r in ev.attacked.items()}}
 
 def _run(data, preset, splits, out, progress):
     t_start = time.time()
@@ -275,11 +214,11 @@ def _run(data, preset, splits, out, progress):
         def eig():
             nonlocal vectors
             t0 = time.time(); vectors = face_vectors(data.images) if vectors is None else vectors
-            return {'sims': eigenfaces_scores(vectors, sp).tolist(), 'attacked': {}, 'seconds': time.time() - t0}
+            return {**scores_evaluation(eigenfaces_scores(vectors, sp), sp).to_dict(), 'seconds': time.time() - t0}
         def lbp():
             nonlocal feats
             t0 = time.time(); feats = lbp_features(data.images) if feats is None else feats
-            return {'sims': lbp_scores(feats, sp).tolist(), 'attacked': {}, 'seconds': time.time() - t0}
+            return {**scores_evaluation(lbp_scores(feats, sp), sp).to_dict(), 'seconds': time.time() - t0}
         for row, fn in (('eigenfaces', eig), ('lbp', lbp)):
             r = _step(out, f"{row}-{sp.name}", fn); per_row[row].append(r); seconds[row] += r['seconds'] if r else 0
         # the two sources, then the targets that learn from them
@@ -296,23 +235,20 @@ def _run(data, preset, splits, out, progress):
             r = _step(out, f"{row}-{sp.name}", train_eval, collective=True); per_row[row].append(r); seconds[row] += r['seconds'] if r else 0
     if not is_main(): return None
     first = splits[0].name
-    models = _step(out, 'models', lambda: network_costs(load_source(out / 'source_standard' / first / 'checkpoint.pt', data.images.shape[1]),
-                                                         load_target(out / 'target_imitates_robust' / first / 'checkpoint.pt'),
+    models = _step(out, 'models', lambda: network_costs(load_model(out / 'source_standard' / first / 'checkpoint.pt'),
+                                                         load_model(out / 'target_imitates_robust' / first / 'checkpoint.pt'),
                                                          data.images.shape[1:], runtime=preset.cost_runtime))
-    reports, attacked = {}, {}
-    for row in ROWS: reports[row], attacked[row] = merge_splits(per_row[row], splits)
-    results = {row: {**reports[row].to_dict(), 'seconds': seconds[row],
-                     'attacked': {f"{e:.6g}": {'accuracy': r.accuracy, 'accuracy_std': r.accuracy_std, 'auc': r.auc} for e, r in attacked[row].items()}}
-               for row in ROWS}
+    evals = {row: merge_evaluations([Evaluation.from_dict(r) for r in per_row[row]], splits) for row in ROWS}
+    results = {row: row_summary(evals[row], seconds[row]) for row in ROWS}
     results['models'] = models
     _write_json(out / 'results.json', results)
     title = f"RTML pipeline ({preset.name}), {', '.join(sp.name for sp in splits) if len(splits) == 1 else 'view2'}, {data.source}"
-    n_hit = sum(len(r['attacked_pairs']) for r in per_row['source_standard'])
-    md = results_markdown(reports, attacked, seconds, models, title, preset.attack_steps, (n_hit, sum(len(sp.test) for sp in splits)))
+    md = results_markdown(evals, seconds, models, title, preset.evaluation)
     (out / 'results.md').write_text(md)
-    _figures(data, splits[0], reports, attacked, per_row, out, preset, title)
+    run = PipelineRun(data, splits, evals, per_row, out, preset, title)
+    written = [name for name in FIGURES if _save(FIGURES[name](run), out / name)]
     print(md, flush=True)
-    print(f"pipeline finished in {time.time() - t_start:.0f} s this session; wrote {out}/results.json, results.md, {', '.join(FIGURES)}, config.json, log.txt", flush=True)
+    print(f"pipeline finished in {time.time() - t_start:.0f} s this session; wrote {out}/results.json, results.md, {', '.join(written)}, config.json, log.txt", flush=True)
     return results
 
 # %% ../nbs/07_pipeline.ipynb #666164de
@@ -339,85 +275,80 @@ def claim_verdict(reports):
     pct = lambda v: f"{100 * v:.1f}%"
     order = 'holds' if r > s > a else 'does not hold'
     return (f"The claim (imitating the robust source > imitating the standard source > target alone) {order} here: "
-            f"{pct(r)} vs {pct(s)} vs {pct(a)}; imitation gains {100 * (max(r, s) - a):+.1f} points over the target alone.")
+            f"{pct(r)} vs {pct(s)} vs {pct(a)}; imitation gains {100 * (max(r, s) - a):+.1f} points over the target alone. "
+            f"One run: compare the differences with the folds' spread (the +- column) before reading anything into them.")
+
+def attacks_text(ev:EvalConfig):
+    "The run's attacks in words, for a table's caption."
+    pairs = f"on about {ev.attacked_pairs} test pairs per split" if ev.attacked_pairs else "on every test pair"
+    return (f"{ev.attack} with {ev.attack_steps} step(s) and {ev.attack_restarts} start(s) (the worst per pair) at "
+            f"{', '.join(f'{e * 255:g}/255' for e in ev.attack_eps)}{', flipped faces added' if ev.flip else ''}, {pairs}")
 
 _RUNTIME_NAMES = {'torchscript': 'TorchScript-frozen', 'onnxruntime': 'ONNX Runtime', 'eager': 'eager PyTorch'}
 
-def results_markdown(reports, attacked, seconds, models, title, attack_steps=10, attacked_pairs=None):
-    "results.md: the verification table, accuracy under attack, the networks' costs, and the verdict."
+def costs_table(models):
+    "The networks' costs as markdown: parameters, multiply-adds, CPU images/s, and the ratios in one sentence."
+    s, t, r = models['source'], models['target'], models['ratios']
+    lines = ["| network | input | parameters | multiply-adds | images/s, batch 1 | images/s, batch 256 |", "|---|---|---|---|---|---|"]
+    for name, m in (('source', s), ('target', t)):
+        lines.append(f"| {name} | {'x'.join(map(str, m['input']))} | {m['parameters'] / 1e6:.2f} M | {m['macs'] / 1e6:.1f} M | "
+                     f"{m['images_per_s_batch1']:.0f} | {m['images_per_s_batch256']:.0f} |")
+    lines += ["", f"The target has 1/{r['parameters']:.1f} of the source's parameters and 1/{r['macs']:.1f} of its multiply-adds, and runs "
+              f"{r['speed_batch1']:.1f}x (batch 1) and {r['speed_batch256']:.1f}x (batch 256) as fast on this CPU ({models['threads']} "
+              f"thread{'s' if models['threads'] > 1 else ''}, {_RUNTIME_NAMES.get(models.get('runtime'), 'TorchScript-frozen')}; see benchmarks/bench_models.py for more settings)."]
+    return '\n'.join(lines)
+
+def results_markdown(evals:dict, seconds, models, title, evaluation:EvalConfig=None):
+    "results.md: the one results table (04b) of every row, clean and under attack, the networks' costs, and the verdict."
+    ev = evaluation or EvalConfig()
     lines = [f"# {title}", "", "rtml's reconstruction of RTML (the paper's full text is not public): these numbers are rtml's, not the paper's.", "",
-             reports_table(reports, seconds), ""]
-    eps = sorted({e for a in attacked.values() for e in a})
-    if eps:
-        hit = f" on {attacked_pairs[0]} of the {attacked_pairs[1]} test pairs" if attacked_pairs and attacked_pairs[0] < attacked_pairs[1] else ""
-        lines += [f"Accuracy under {attack_steps}-step PGD pair attacks on the RGB faces{hit} (dodging same pairs, impersonating different ones), clean thresholds:", "",
-                  '| method | clean | ' + ' | '.join(f"eps {e * 255:g}/255" for e in eps) + ' |', '|' + '---|' * (len(eps) + 2)]
-        for row, a in attacked.items():
-            if a: lines.append(f"| {row} | {100 * reports[row].accuracy:.1f}% | " + ' | '.join(f"{100 * a[e].accuracy:.1f}%" for e in eps) + ' |')
-        lines.append("")
-    if models:
-        s, t, r = models['source'], models['target'], models['ratios']
-        lines += [f"| network | input | parameters | multiply-adds | images/s, batch 1 | images/s, batch 256 |", "|---|---|---|---|---|---|"]
-        for name, m in (('source', s), ('target', t)):
-            lines.append(f"| {name} | {'x'.join(map(str, m['input']))} | {m['parameters'] / 1e6:.2f} M | {m['macs'] / 1e6:.1f} M | "
-                         f"{m['images_per_s_batch1']:.0f} | {m['images_per_s_batch256']:.0f} |")
-        lines += ["", f"The target has 1/{r['parameters']:.1f} of the source's parameters and 1/{r['macs']:.1f} of its multiply-adds, and runs "
-                  f"{r['speed_batch1']:.1f}x (batch 1) and {r['speed_batch256']:.1f}x (batch 256) as fast on this CPU ({models['threads']} "
-                  f"thread{'s' if models['threads'] > 1 else ''}, {_RUNTIME_NAMES.get(models.get('runtime'), 'TorchScript-frozen')}; see benchmarks/bench_models.py for more settings).", ""]
-    lines += [claim_verdict(reports), ""]
+             results_table(evals, seconds), "",
+             f"Attacks: {attacks_text(ev)}, on the RGB faces (dodging same pairs, impersonating different ones), judged with the clean thresholds.", ""]
+    if models: lines += [costs_table(models), ""]
+    lines += [claim_verdict({k: e.clean for k, e in evals.items()}), ""]
     return '\n'.join(lines)
 
 # %% ../nbs/07_pipeline.ipynb #0c009c31
-FIGURES = ('roc.png', 'umap.png', 'similarities.png', 'attacks.png', 'training.png')
+@dataclass
+class PipelineRun:
+    "What a figure of a finished run may draw on."
+    data: FaceData
+    splits: list
+    evals: dict     # row -> `Evaluation` merged over the splits
+    per_row: dict   # row -> each split's step result
+    out: Path
+    preset: Preset
+    title: str
+    def network(self, row):
+        "The trained network of `row` on the first split."
+        return load_model(self.out / row / self.splits[0].name / 'checkpoint.pt')
+
+FIGURES = Registry('pipeline figure')  # file name -> function(run) -> figure; 11_visualize adds four more
+
+@FIGURES.register('roc.png', help="every row's ROC curve, clean")
+def roc_figure(run:PipelineRun): return plot_roc({r: e.clean for r, e in run.evals.items()}, title=run.title)
 
 def _save(fig, path):
+    "Save `fig` to `path` and close it; False when there is no figure."
+    if fig is None: return False
     import matplotlib.pyplot as plt
     fig.savefig(path, dpi=110, bbox_inches='tight'); plt.close(fig)
-
-def _figures(data, split, reports, attacked, per_row, out, preset, title):
-    "Write `FIGURES` (drawn by rtml.viz, 11_visualize) for the first split of a run."
-    import matplotlib; matplotlib.use('Agg')
-    from rtml.viz import (embedding_maps, plot_embedding_maps, plot_similarity_distributions, plot_roc_overlay,
-                      adversarial_grid, plot_training_curves)
-    nice = lambda row: row.replace('source_', '').replace('target_', 'target ').replace('_', ' ') + (' source' if row.startswith('source') else '')
-    worst = {nice(r): a[max(a)] for r, a in attacked.items() if a}   # each attacked row at its largest budget, dashed
-    budget = f"PGD-{preset.attack_steps}, eps {max(preset.attack_eps) * 255:g}/255" if preset.attack_eps else 'attacked'
-    _save(plot_roc_overlay({nice(r): rep for r, rep in reports.items()}, worst, budget, title), out / 'roc.png')
-    shown = ('source_standard', 'source_robust', 'target_alone', 'target_imitates_robust')
-    thr = {nice(r): float(np.median(reports[r].thresholds)) for r in shown}   # one threshold per row, for the pictures
-    _save(plot_similarity_distributions({nice(r): (per_row[r][0]['sims'], split.test.same) for r in shown}, thr), out / 'similarities.png')
-    nets = {'standard source': load_source(out / 'source_standard' / split.name / 'checkpoint.pt', data.images.shape[1]),
-            'robust source': load_source(out / 'source_robust' / split.name / 'checkpoint.pt', data.images.shape[1]),
-            'target alone': load_target(out / 'target_alone' / split.name / 'checkpoint.pt'),
-            'target imitating robust': load_target(out / 'target_imitates_robust' / split.name / 'checkpoint.pt')}
-    if preset.attack_eps:
-        pick = np.r_[np.flatnonzero(split.test.same)[:3], np.flatnonzero(~split.test.same)[:3]]
-        srcs = ('standard source', 'robust source')   # nice() of the two source rows, as the nets are named
-        _save(adversarial_grid({k: nets[k] for k in srcs}, data, split.test[pick], max(preset.attack_eps), preset.attack_steps, thr), out / 'attacks.png')
-    _save(plot_training_curves({nice(r): out / r / split.name for r in ('source_standard', 'source_robust', 'target_alone', 'target_imitates_robust')}),
-          out / 'training.png')
-    test_rows = np.unique(np.r_[split.test.left, split.test.right])
-    people, counts = np.unique(data.person[test_rows], return_counts=True)
-    chosen = people[np.argsort(-counts, kind='stable')[:preset.umap_people]]
-    rows = np.concatenate([data.rows([data.names[p]])[:30] for p in chosen])
-    maps, _ = embedding_maps({k: embed_images(m, data.images[rows]).numpy() for k, m in nets.items()}, seed=preset.seed)
-    fig = plot_embedding_maps(maps, data.person[rows], {p: data.names[p].replace('_', ' ') for p in chosen})
-    fig.suptitle(f"Test faces of {len(chosen)} people ({split.name}), UMAP of each network's embedding", fontsize=9, y=1.02)
-    _save(fig, out / 'umap.png')
-
+    return True
 
 # %% ../nbs/07_pipeline.ipynb #cc9ddf8a
-VARIANTS = {'baseline': {}, 'cam_softmax': {'source_loss': 'cam_softmax'}, 'sft': {'source_augment': 'sft'},
-            'triplet': {'source_loss': 'triplet'}, 'daml': {'source_loss': 'triplet', 'source_hard_negatives': 'daml'}}
+VARIANTS = Registry('variant')  # name -> SourceConfig fields of the variant's standard source; 08-10 add theirs
+VARIANTS.register('baseline', help="the preset's source")({})
+VARIANTS.register('triplet', help='batch-hard triplet loss instead of the classification loss')({'loss': 'triplet'})
 
 def compare_sources(data:FaceData, preset:Preset=None,
-                    variants=tuple(VARIANTS), # names in `VARIANTS`, each a set of preset fields for the source
+                    variants=None, # names in `VARIANTS` (default: every registered one), each a set of source fields
                     out='runs/compare-view1', resume=False, progress=True):
     "Each variant's standard source on View 1, clean and under attack, and a target imitating it; writes compare.json and compare.md."
     preset = (preset or PRESETS['quick']).check()
+    variants = tuple(VARIANTS) if variants is None else tuple(variants)
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown: raise ValueError(f"unknown variant(s) {', '.join(unknown)}: choose from {', '.join(VARIANTS)}")
-    presets = {v: replace(preset, **VARIANTS[v]).check() for v in variants}
+    presets = {v: replace(preset, source=replace(preset.source, **VARIANTS[v])).check() for v in variants}
     if is_main(): _open_run(out, {'preset': asdict(preset), 'variants': list(variants), 'protocol': 'view1', 'data': repr(data), 'rtml': __version__}, resume)
     barrier(); out = Path(out)
     sp = data.splits('view1')[0]
@@ -429,32 +360,21 @@ def compare_sources(data:FaceData, preset:Preset=None,
         return None
     with open(out / 'log.txt', 'a') as logf, contextlib.redirect_stdout(_Tee(sys.stdout, logf)):
         print(f"rtml {__version__} compare, {time.strftime('%Y-%m-%d %H:%M:%S')}\ndata: {data}\npreset: {preset}\nvariants: {', '.join(variants)}", flush=True)
-        res = {}
+        res, evals, secs = {}, {}, {}
         for v, p in presets.items():
-            src, tgt = rows(v, p)
-            res[v] = {k: {**r[0].to_dict(), 'seconds': row['seconds'],
-                          'attacked': {f"{e:.6g}": {'accuracy': a.accuracy, 'auc': a.auc} for e, a in r[1].items()}}
-                      for k, row in (('source', src), ('target', tgt)) for r in [merge_splits([row], [sp])]}
+            for kind, row in zip(('source', 'target'), rows(v, p)):
+                name = f"{v} {kind}"
+                evals[name] = merge_evaluations([Evaluation.from_dict(row)], [sp]); secs[name] = row['seconds']
+                res.setdefault(v, {})[kind] = row_summary(evals[name], row['seconds'])
         _write_json(out / 'compare.json', res)
-        n_hit = len(attack_subset(sp.test, preset.attacked_pairs, preset.seed))
-        md = compare_markdown(res, f"Companion methods, {preset.name} preset, View 1, {data.source}", preset.attack_steps, (n_hit, len(sp.test)))
+        md = compare_markdown(evals, secs, f"Companion methods, {preset.name} preset, View 1, {data.source}", preset.evaluation)
         (out / 'compare.md').write_text(md); print(md, flush=True)
     return res
 
-def compare_markdown(res, title, attack_steps=10, attacked_pairs=None):
-    "compare.md: one row per variant, its source and the target imitating it, clean and under attack."
-    eps = sorted({float(e) for r in res.values() for e in r['source']['attacked']})
-    att = lambda r: ' / '.join(f"{100 * r['attacked'][f'{e:.6g}']['accuracy']:.1f}%" for e in eps) if eps else ''
-    head = ' / '.join(f"{e * 255:g}/255" for e in eps)
-    lines = [f"# {title}", "", "rtml's reconstructions (the papers' exact settings are not all public): these numbers are rtml's.", "",
-             f"| variant | source accuracy (%) | source AUC | source under attack ({head}) | target imitating it (%) | target AUC | target under attack | source training (s) |",
-             "|---|---|---|---|---|---|---|---|"]
-    for v, r in res.items():
-        s, t = r['source'], r['target']
-        lines.append(f"| {v} | {100 * s['accuracy']:.2f} +- {100 * s['accuracy_std']:.2f} | {s['auc']:.4f} | {att(s)} | "
-                     f"{100 * t['accuracy']:.2f} +- {100 * t['accuracy_std']:.2f} | {t['auc']:.4f} | {att(t)} | {s['seconds']:.0f} |")
-    hit = f" on {attacked_pairs[0]} of the {attacked_pairs[1]} test pairs" if attacked_pairs and attacked_pairs[0] < attacked_pairs[1] else ""
-    lines += ["", f"Attacks: {attack_steps}-step PGD pair attacks on the RGB faces{hit}, clean thresholds. "
-              "The target sees 32x32 grey faces and has labels for none of the identities: it only imitates."]
-    return '\n'.join(lines) + '\n'
-
+def compare_markdown(evals, seconds, title, evaluation:EvalConfig=None):
+    "compare.md: one row per variant's source and per target imitating it, clean and under attack (the one results table of 04b)."
+    ev = evaluation or EvalConfig()
+    return '\n'.join([f"# {title}", "", "rtml's reconstructions (the papers' exact settings are not all public): these numbers are rtml's.", "",
+                      results_table(evals, seconds), "",
+                      f"Attacks: {attacks_text(ev)}, on the RGB faces, clean thresholds. Each target sees 32x32 grey faces and has "
+                      "labels for none of the identities: it only imitates."]) + '\n'

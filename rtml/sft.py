@@ -7,8 +7,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .training import TERMS, Term
+from .pipeline import VARIANTS
+
 # %% auto #0
-__all__ = ['rotation_matrix', 'rotate', 'translate', 'class_centres', 'sft_augment', 'sft_loss']
+__all__ = ['rotation_matrix', 'rotate', 'translate', 'class_centres', 'sft_augment', 'sft_loss', 'SFTTerm', 'sft_term']
 
 # %% ../nbs/09_sft.ipynb #5a83eef6
 def rotation_matrix(ci, cj):
@@ -49,3 +52,20 @@ def sft_loss(loss_fn, emb, labels, generator=None):
     "The metric loss of the SFT-moved embeddings of a batch, with their new labels."
     moved, target = sft_augment(emb, labels, class_centres(loss_fn), generator)
     return loss_fn(moved, target)
+
+# %% ../nbs/09_sft.ipynb #b7d87d15
+class SFTTerm(Term):
+    "The metric loss of the batch's clean embeddings moved to other classes by the spherical feature transform."
+    name = 'sft'
+    def __init__(self, loss_fn, weight=0.1): super().__init__(weight); self.loss_fn = loss_fn
+    def loss(self, step): return sft_loss(self.loss_fn, step.emb['clean'], step.batch['y'], step.generator)
+
+@TERMS.register('sft', help='spherical feature transform of the clean embeddings (09_sft); needs a softmax-type loss')
+def sft_term(loss_fn, cfg=None, weight=None):
+    "The SFT term for source training with `loss_fn` (a softmax-type loss, whose class weights are the centres)."
+    if getattr(loss_fn, 'weight', None) is None:
+        raise ValueError(f"the sft term moves embeddings between class centres: it needs a softmax-type loss "
+                         f"(normsoftmax, cosface, arcface, cam_softmax), not {cfg.loss if cfg is not None else type(loss_fn).__name__!r}")
+    return SFTTerm(loss_fn, 0.1 if weight is None else weight)
+
+VARIANTS.register('sft', help='the spherical feature transform on the clean embeddings (09_sft)')({'terms': ('sft',)})

@@ -21,9 +21,9 @@ from .attacks import metric_loss, pgd
 from .distributed import average, average_gradients, barrier, check_batch, global_loss, is_main, local_device, shard, world, wrap
 
 # %% auto #0
-__all__ = ['TERMS', 'ROBUST', 'SourceConfig', 'pick_device', 'augment_batch', 'joint_loss', 'Step', 'Term', 'MetricTerm',
-           'AdversarialTerm', 'ConsistencyTerm', 'source_terms', 'save_checkpoint', 'restore_checkpoint', 'fit',
-           'source_spec', 'build_source', 'train_source', 'load_source']
+__all__ = ['TERMS', 'ROBUST', 'SourceConfig', 'pick_device', 'augment_batch', 'Step', 'Term', 'MetricTerm', 'AdversarialTerm',
+           'ConsistencyTerm', 'source_terms', 'save_checkpoint', 'restore_checkpoint', 'fit', 'source_spec',
+           'build_source', 'train_source', 'load_source']
 
 # %% ../nbs/05_robust_source.ipynb #709261db
 TERMS = Registry('training term')  # extra terms by name; 08_daml adds 'daml', 09_sft adds 'sft'
@@ -81,35 +81,6 @@ def augment_batch(x, generator=None, shift=4):
         x = pad[torch.arange(n, device=x.device)[:, None, None, None], torch.arange(x.shape[1], device=x.device)[None, :, None, None],
                 rows[:, None, :, None], cols[:, None, None, :]]
     return x
-
-def joint_loss(model, loss_fn, x, y, cfg:SourceConfig, eps, generator=None,
-               daml=None): # (generator network, its optimiser) once DAML has joined, else None
-    "(loss, parts): the joint adversarial objective on one batch (the standard loss when `cfg.adversarial` is None), plus the SFT (09_sft) and DAML (08_daml) terms when asked for."
-    if not cfg.adversarial or eps <= 0:
-        e_clean = model(x)
-        loss = loss_fn(e_clean, y)
-        parts = {'clean': loss.item()}
-    else:
-        steps, size = (1, 1.25 * eps) if cfg.adversarial == 'fgsm' else (cfg.pgd_steps, 2.5 * eps / cfg.pgd_steps)
-        attacker = getattr(model, 'module', model)  # in a distributed run: the network inside DDP (input gradients only)
-        x_adv = pgd(attacker, x, metric_loss(loss_fn, y), eps, steps, size, eval_mode=False, generator=generator)
-        e = model(torch.cat([x, x_adv]))
-        e_clean, e_adv = e[:len(x)], e[len(x):]
-        lc, la = loss_fn(e_clean, y), loss_fn(e_adv, y)
-        loss = cfg.alpha * lc + (1 - cfg.alpha) * la
-        parts = {'clean': lc.item(), 'adversarial': la.item()}
-        if cfg.consistency:
-            lk = (1 - (e_clean * e_adv).sum(1)).mean()
-            loss = loss + cfg.consistency * lk; parts['consistency'] = lk.item()
-    if cfg.feature_augment == 'sft':  # new samples of other classes from this batch's spread (09_sft)
-        from rtml.sft import sft_loss
-        ls = sft_loss(loss_fn, e_clean, y, generator)
-        loss = loss + cfg.sft_weight * ls; parts['sft'] = ls.item()
-    if daml is not None:  # synthetic hard negatives (08_daml)
-        from rtml.daml import daml_step
-        ld, lg = daml_step(*daml, e_clean, y, generator)
-        loss = loss + cfg.daml_weight * ld; parts['daml'] = ld.item(); parts['generator'] = lg
-    return loss, parts
 
 # %% ../nbs/05_robust_source.ipynb #bff36cfe
 @dataclass

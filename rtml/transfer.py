@@ -24,7 +24,7 @@ from .distributed import check_batch, gather, local_device, world
 # %% auto #0
 __all__ = ['VIEWS', 'IMITATION_LOSSES', 'GrayView', 'LBPView', 'make_view', 'ViewNet', 'absolute_loss', 'relative_loss',
            'rkd_distance_loss', 'rkd_angle_loss', 'imitation_loss', 'label_subset', 'TargetConfig', 'target_spec',
-           'build_target', 'teacher_embeddings', 'view_pairs', 'ImitationTerm', 'LabelTerm', 'train_target',
+           'build_target', 'teacher_embeddings', 'view_pairs', 'ImitationTerm', 'LabelTerm', 'train_target', 'distil',
            'load_target']
 
 # %% ../nbs/06_imitation.ipynb #b4b7754e
@@ -250,6 +250,11 @@ def train_target(data:FaceData, # faces
     history = fit(model.net, batches, terms, cfg.epochs, steps, cfg.lr, cfg.weight_decay, cfg.seed, device, False,
                   out, resume, config, keep=model, progress=progress, callback=callback)
     return model.eval(), history
+
+def distil(source, # the trained source network (frozen: only its embeddings are used)
+           data:FaceData, rows, cfg:TargetConfig=None, out=None, resume=False, progress=True):
+    "Train a target that imitates `source` on `data.images[rows]`: the teacher's embeddings are computed here, then `train_target`."
+    return train_target(data, rows, cfg, teacher_embeddings(source, data.images[rows]), out, resume, progress)
 
 def load_target(path, device='cpu'):
     "The trained target (a `ViewNet`) from a checkpoint written by `train_target`."

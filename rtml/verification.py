@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import Pairs, Split, to_tensor
+from .data import Pairs, Split, class_folds, to_tensor
 
 # %% auto #0
 __all__ = ['DEFAULT_FARS', 'cosine_similarity', 'pair_similarities', 'embed_images', 'pair_scores', 'roc_curve', 'auc',
-           'best_threshold', 'eer', 'tar_at_far', 'VerificationReport', 'verification_report', 'reports_table',
-           'plot_roc', 'evaluate_splits']
+           'best_threshold', 'eer', 'tar_at_far', 'VerificationReport', 'verification_report', 'per_fold_tar_at_far',
+           'reports_table', 'plot_roc', 'evaluate_splits']
 
 # %% ../nbs/01_verification.ipynb #c90ca148
 def cosine_similarity(a, b, eps=1e-12):
@@ -65,8 +65,10 @@ def _roc_sorted(s, y):
     return np.r_[0, fp / (len(y) - tp[-1])], np.r_[0, tp / tp[-1]], np.r_[np.inf, s[last]]
 
 def auc(far, tar):
-    "Area under the ROC curve (trapezoids)."
-    return float(np.trapezoid(tar, far))
+    "Area under the ROC curve: the sum of its trapezoids."
+    far, tar = np.asarray(far, np.float64), np.asarray(tar, np.float64)
+    # written out: np.trapezoid exists only from NumPy 2.0, and np.trapz is gone from NumPy 2.4
+    return float((np.diff(far) * (tar[1:] + tar[:-1]) / 2).sum())
 
 # %% ../nbs/01_verification.ipynb #b8842b11
 def best_threshold(scores, same):
@@ -106,8 +108,8 @@ class VerificationReport:
     accuracy_std: float   # their standard deviation (ddof=0)
     auc: float
     eer: float
-    tar_at_far: dict      # FAR -> TAR
-    fold_accuracy: list
+    tar_at_far: dict      # FAR -> TAR on the pooled ROC of all folds' pairs (not a mean of per-fold TAR@FAR)
+    fold_accuracy: list   # in the order of the sorted fold numbers
     thresholds: list      # the threshold each fold was judged with
     n_pairs: int
     far: np.ndarray = field(repr=False, default=None)  # the ROC curve
@@ -144,14 +146,14 @@ class VerificationReport:
 
 def verification_report(similarities, # one score per pair, higher: more alike
                         is_same, # True for a same-person pair
-                        folds=None, # fold of each pair; None: 10 folds in order
+                        folds=None, # fold of each pair; None: `class_folds(is_same, 10)`, same and different pairs dealt separately in order
                         fars=DEFAULT_FARS, # FARs to report TAR at
                         thresholds=None): # one per fold to judge with (say, the clean ones for attacked pairs); None: chosen on the other folds
-    "10-fold accuracy (threshold from the other nine folds), ROC, AUC, EER and TAR@FAR."
+    "10-fold accuracy (threshold from the other nine folds); ROC, AUC, EER and TAR@FAR pooled over all folds' pairs (one ROC)."
     s, y = np.asarray(similarities, np.float64).ravel(), np.asarray(is_same, bool).ravel()
     if len(s) != len(y): raise ValueError(f"similarities has {len(s)} entries, is_same has {len(y)}")
     if not np.isfinite(s).all(): raise ValueError(f"similarities has {int((~np.isfinite(s)).sum())} non-finite values")
-    folds = np.arange(len(s)) * 10 // len(s) if folds is None else np.asarray(folds).ravel()
+    folds = class_folds(y, 10) if folds is None else np.asarray(folds).ravel()  # every fold both classes, even on sorted pairs
     if len(folds) != len(s): raise ValueError(f"folds has {len(folds)} entries, similarities has {len(s)}")
     accs, ts, ks = [], [], np.unique(folds)
     if thresholds is not None and len(thresholds) != len(ks):
@@ -172,6 +174,16 @@ def verification_report(similarities, # one score per pair, higher: more alike
     far, tar, _ = _roc_sorted(s_o, y_o)
     return VerificationReport(float(np.mean(accs)), float(np.std(accs)), auc(far, tar), eer(far, tar),
                               {f: tar_at_far(far, tar, f) for f in fars}, accs, ts, len(s), far, tar)
+
+# %% ../nbs/01_verification.ipynb #3cb9f5e6
+def per_fold_tar_at_far(similarities, # one score per pair
+                        is_same, # True for a same-person pair
+                        folds=None, # fold of each pair; None: `class_folds(is_same, 10)`, as `verification_report`
+                        far=1e-3):
+    "TAR@FAR of each fold's own ROC, in sorted fold order; `verification_report` pools all folds into one ROC instead."
+    s, y = np.asarray(similarities, np.float64).ravel(), np.asarray(is_same, bool).ravel()
+    folds = class_folds(y, 10) if folds is None else np.asarray(folds).ravel()
+    return np.array([tar_at_far(*roc_curve(s[folds == k], y[folds == k])[:2], far) for k in np.unique(folds)])
 
 # %% ../nbs/01_verification.ipynb #dceb7773
 def reports_table(reports:dict, times:dict=None):

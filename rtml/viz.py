@@ -12,12 +12,14 @@ import torch.nn.functional as F
 from .data import FaceData, Pairs, to_tensor
 from .verification import embed_images, pair_scores, roc_curve, plot_roc, verification_report
 from .attacks import pgd, pair_attack, embedding_shift
+from .pipeline import FIGURES, PipelineRun
 
 # %% auto #0
 __all__ = ['pca_2d', 'project_2d', 'plot_embedding_maps', 'attacked_embeddings', 'embedding_maps',
            'plot_similarity_distributions', 'plot_roc_overlay', 'adversarial_grid', 'read_history',
            'plot_training_curves', 'widgets_live', 'fig_png', 'attack_view', 'AttackExplorer', 'threshold_view',
-           'ThresholdExplorer', 'EmbeddingExplorer']
+           'ThresholdExplorer', 'EmbeddingExplorer', 'roc_overlay_figure', 'similarities_figure', 'attacks_figure',
+           'training_figure', 'umap_figure']
 
 # %% ../nbs/11_visualize.ipynb #71770f71
 def pca_2d(x):
@@ -369,3 +371,46 @@ class EmbeddingExplorer:
         return W.HBox([pick, W.VBox([text, img])])
 
     def show(self, chosen=None, interactive=None): _show(self, interactive, chosen=chosen)
+
+# %% ../nbs/11_visualize.ipynb #a18a5d5d
+def _nice(row): return row.replace('source_', '').replace('target_', 'target ').replace('_', ' ') + (' source' if row.startswith('source') else '')
+_SHOWN = ('source_standard', 'source_robust', 'target_alone', 'target_imitates_robust')
+
+def _thresholds(run): return {_nice(r): float(np.median(run.evals[r].clean.thresholds)) for r in _SHOWN}  # one per row, for pictures
+
+@FIGURES.register('roc.png', help="every row's ROC, the attacked rows dashed under the run's last attack")
+def roc_overlay_figure(run:PipelineRun):
+    worst = {_nice(r): e.attacked[list(e.attacked)[-1]] for r, e in run.evals.items() if e.attacked}
+    label = next((list(e.attacked)[-1] for e in run.evals.values() if e.attacked), 'attacked')
+    return plot_roc_overlay({_nice(r): e.clean for r, e in run.evals.items()}, worst, label, run.title)
+
+@FIGURES.register('similarities.png', help="same- and different-person similarities of the sources and targets")
+def similarities_figure(run:PipelineRun):
+    test = run.splits[0].test
+    return plot_similarity_distributions({_nice(r): (run.per_row[r][0]['sims'], test.same) for r in _SHOWN}, _thresholds(run))
+
+@FIGURES.register('attacks.png', help='six test pairs attacked through the standard and the robust source')
+def attacks_figure(run:PipelineRun):
+    ev = run.preset.evaluation
+    if not ev.attack_eps: return None
+    test = run.splits[0].test
+    pick = np.r_[np.flatnonzero(test.same)[:3], np.flatnonzero(~test.same)[:3]]
+    thr = _thresholds(run)
+    nets = {_nice(r): run.network(r) for r in ('source_standard', 'source_robust')}
+    return adversarial_grid(nets, run.data, test[pick], max(ev.attack_eps), ev.attack_steps, thr)
+
+@FIGURES.register('training.png', help="the training logs' curves of the sources and targets")
+def training_figure(run:PipelineRun):
+    return plot_training_curves({_nice(r): run.out / r / run.splits[0].name for r in _SHOWN})
+
+@FIGURES.register('umap.png', help="the test faces of the people with the most images, under four networks")
+def umap_figure(run:PipelineRun):
+    data, split = run.data, run.splits[0]
+    test_rows = np.unique(np.r_[split.test.left, split.test.right])
+    people, counts = np.unique(data.person[test_rows], return_counts=True)
+    chosen = people[np.argsort(-counts, kind='stable')[:run.preset.umap_people]]
+    rows = np.concatenate([data.rows([data.names[p]])[:30] for p in chosen])
+    maps, _ = embedding_maps({_nice(r): embed_images(run.network(r), data.images[rows]).numpy() for r in _SHOWN}, seed=run.preset.seed)
+    fig = plot_embedding_maps(maps, data.person[rows], {p: data.names[p].replace('_', ' ') for p in chosen})
+    fig.suptitle(f"Test faces of {len(chosen)} people ({split.name}), UMAP of each network's embedding", fontsize=9, y=1.02)
+    return fig
