@@ -35,7 +35,7 @@ class Registry:
     def __contains__(self, name): return name in self._items
     def __iter__(self): return iter(self._items)
     def __len__(self): return len(self._items)
-    def __repr__(self): return f"{self.kind}s: {', '.join(self._items)}"
+    def __repr__(self): return f"{self.kind} registry: {', '.join(self._items)}"
 
 # %% ../nbs/00a_config.ipynb #fb817b68
 def option(default, help:str, # one sentence: what the setting does

@@ -10,35 +10,37 @@ def train(tmp_path, *flags):
     out = tmp_path / 'src'
     r = run('source', *flags, '--width', '8', '--attack-eps', '2/255', '--attack-steps', '1', '--quiet', '--out', str(out), cache=tmp_path)
     assert r.returncode == 0, r.stderr
-    return (torch.load(out / 'view1' / 'checkpoint.pt', weights_only=False), json.loads((out / 'view1' / 'history.json').read_text()),
-            json.loads((out / 'robustness.json').read_text())['view1'])
+    return (torch.load(out / 'view1' / 'checkpoint.pt', weights_only=True), json.loads((out / 'view1' / 'history.json').read_text()),
+            json.loads((out / 'robustness.json').read_text())['source'])
 
 
 def test_source_with_cam_softmax_and_sft(tmp_path):
-    state, history, res = train(tmp_path, '--loss', 'cam_softmax', '--augment', 'sft', '--epochs', '2')
-    assert state['config']['loss'] == 'cam_softmax' and state['config']['feature_augment'] == 'sft'
-    c = float(state['loss']['c'])  # Cam-Softmax's angle is saved, and its schedule has moved it below pi/2
-    assert 0.785 <= c < 1.5707
+    state, history, res = train(tmp_path, '--loss', 'cam_softmax', '--terms', 'sft', '--epochs', '2')
+    assert state['config']['loss'] == 'cam_softmax' and state['config']['terms'] == ['sft']
+    c = float(state['terms']['0.loss']['c'])  # Cam-Softmax's angle is saved, and its schedule has moved it to pi/4 by half way
+    assert abs(c - 0.7853981) < 1e-4
     assert len(history) == 2 and all(h['sft'] > 0 for h in history)  # the SFT term was trained every epoch
-    assert 0.5 <= res['0']['accuracy'] <= 1
+    assert 0.5 <= res['accuracy'] <= 1
 
 
 def test_source_with_daml_hard_negatives(tmp_path):
-    state, history, res = train(tmp_path, '--loss', 'triplet', '--hard-negatives', 'daml', '--epochs', '3')
-    assert state['config']['hard_negatives'] == 'daml' and {'daml_generator', 'daml_opt'} <= set(state)  # the generator is checkpointed
+    state, history, res = train(tmp_path, '--loss', 'triplet', '--terms', 'daml', '--epochs', '3')
+    assert state['config']['terms'] == ['daml'] and {'1.generator', '1.generator_opt'} <= set(state['terms'])  # the generator is checkpointed
     assert [('daml' in h) for h in history] == [False, False, True]  # two warm-up epochs of the metric alone, then joint
-    assert history[2]['generator'] > 0 and 0.5 <= res['0']['accuracy'] <= 1
+    assert history[2]['generator'] > 0 and 0.5 <= res['accuracy'] <= 1
 
 
 def test_bad_combinations_are_refused(tmp_path):
-    r = run('source', '--loss', 'triplet', '--augment', 'sft', '--epochs', '1', '--quiet', '--out', str(tmp_path / 'a'), cache=tmp_path)
+    r = run('source', '--loss', 'triplet', '--terms', 'sft', '--epochs', '1', '--quiet', '--out', str(tmp_path / 'a'), cache=tmp_path)
     assert r.returncode == 2 and 'softmax-type loss' in r.stderr and 'Traceback' not in r.stderr
-    r = run('source', '--hard-negatives', 'daml', '--epochs', '1', '--quiet', '--out', str(tmp_path / 'b'), cache=tmp_path)
+    r = run('source', '--terms', 'daml', '--epochs', '1', '--quiet', '--out', str(tmp_path / 'b'), cache=tmp_path)
     assert r.returncode == 2 and 'pair-based loss' in r.stderr and 'Traceback' not in r.stderr
-    r = run('source', '--augment', 'mixup', cache=tmp_path)
-    assert r.returncode == 2 and "invalid choice: 'mixup'" in r.stderr
-    r = run('pipeline', '--source-loss', 'triplet', '--source-augment', 'sft', '--out', str(tmp_path / 'p'), cache=tmp_path)
-    assert r.returncode == 2 and "source_augment 'sft' needs a softmax-type source_loss" in r.stderr
+    r = run('source', '--terms', 'mixup', cache=tmp_path)
+    assert r.returncode == 2 and "--terms: 'mixup' is not one of daml, sft" in r.stderr
+    r = run('source', '--augment', 'sft', cache=tmp_path)  # --augment is image augmentation (a yes/no), not SFT
+    assert r.returncode == 2 and "--augment: cannot read 'sft'" in r.stderr
+    r = run('pipeline', '--source-loss', 'triplet', '--source-terms', 'sft', '--out', str(tmp_path / 'p'), cache=tmp_path)
+    assert r.returncode == 2 and "softmax-type loss" in r.stderr
     assert not (tmp_path / 'p' / 'steps').exists()  # refused before anything was trained
-    r = run('pipeline', '--source-hard-negatives', 'daml', '--out', str(tmp_path / 'q'), cache=tmp_path)
-    assert r.returncode == 2 and "source_hard_negatives 'daml' needs a pair-based source_loss" in r.stderr
+    r = run('pipeline', '--source-terms', 'daml', '--out', str(tmp_path / 'q'), cache=tmp_path)
+    assert r.returncode == 2 and "pair-based loss" in r.stderr

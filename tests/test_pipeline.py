@@ -28,9 +28,9 @@ def test_writes_every_file(finished):
     figures = {'roc.png', 'umap.png', 'similarities.png', 'attacks.png', 'training.png'}
     assert {p.name for p in out.iterdir() if p.is_file()} == {'results.json', 'results.md', 'config.json', 'log.txt'} | figures
     for png in figures: assert (out / png).read_bytes()[:4] == b'\x89PNG', png
-    assert "Preset(name='quick', image_size=64, source_epochs=2" in r.stdout  # the preset, with the overrides, printed at the start
+    assert "Preset(name='quick', image_size=64, source=SourceConfig(epochs=2" in r.stdout  # the preset, with the overrides, printed at the start
     cfg = json.loads((out / 'config.json').read_text())
-    assert cfg['protocol'] == 'view1' and cfg['preset']['target_epochs'] == 2 and cfg['preset']['label_fraction'] == 0.1
+    assert cfg['protocol'] == 'view1' and cfg['preset']['target']['epochs'] == 2 and cfg['preset']['target']['label_fraction'] == 0.1
     assert 'synthetic' in cfg['data']
     log = (out / 'log.txt').read_text()
     assert 'preset:' in log and '[target_imitates_robust-view1]' in log and 'pipeline finished' in log
@@ -45,8 +45,9 @@ def test_results_json(finished):
         assert 0.4 <= r['accuracy'] <= 1 and 0 <= r['auc'] <= 1 and len(r['fold_accuracy']) == 10, row
         assert r['seconds'] >= 0 and len(r['roc']['far']) == len(r['roc']['tar']) and r['n_pairs'] > 0
     for row in ROWS[2:]:  # every network row is attacked, at the preset's budget; the baselines are not
-        assert list(res[row]['attacked']) == [f"{2 / 255:.6g}"], row
-        assert res[row]['attacked'][f"{2 / 255:.6g}"]['accuracy'] <= res[row]['accuracy'] + 0.05
+        assert list(res[row]['attacked']) == ['pgd3x1@2/255'], row
+        assert res[row]['attacked']['pgd3x1@2/255']['accuracy'] <= res[row]['accuracy'] + 0.05
+    for row in ROWS[2:]: assert 0 <= res[row]['retrieval']['map_at_r'] <= res[row]['retrieval']['precision_at_1'] + 1e-9 <= 1.01, row
     assert res['eigenfaces']['attacked'] == {}
     assert res['source_robust']['seconds'] > res['source_standard']['seconds']  # joint training costs more per epoch
     m = res['models']
@@ -60,7 +61,7 @@ def test_results_md(finished):
     d, _ = finished
     md = (d / 'run' / 'results.md').read_text()
     for row in ROWS: assert f"| {row} |" in md
-    assert "not the paper's" in md and 'eps 2/255' in md and 'The claim' in md and 'multiply-adds' in md
+    assert "not the paper's" in md and 'pgd3x1@2/255' in md and '3 step(s)' in md and 'The claim' in md and 'multiply-adds' in md
 
 
 def test_resume_redoes_nothing_and_recomputes_what_is_missing(finished, tmp_path):
@@ -99,10 +100,12 @@ def test_same_seed_same_numbers(finished, tmp_path):
 def test_bad_flags(tmp_path):
     r = run('--preset', 'huge', cache=tmp_path)
     assert r.returncode == 2 and "unknown preset 'huge'" in r.stderr
-    r = run('--label-fraction', 'half', cache=tmp_path)
-    assert r.returncode == 2 and "--label-fraction: cannot read 'half'" in r.stderr
-    r = run(*TINY, '--label-fraction', '1.5', '--out', str(tmp_path / 'x'), cache=tmp_path)
-    assert r.returncode == 2 and 'label fraction must be in [0, 1]' in r.stderr
+    r = run('--target-label-fraction', 'half', cache=tmp_path)
+    assert r.returncode == 2 and "--target-label-fraction: cannot read 'half'" in r.stderr
+    r = run(*TINY, '--target-label-fraction', '1.5', '--out', str(tmp_path / 'x'), cache=tmp_path)
+    assert r.returncode == 2 and '--target-label-fraction must be at most 1' in r.stderr
+    r = run(*TINY, '--size', '48', '--out', str(tmp_path / 'y'), cache=tmp_path)  # one face size flag: the preset's --image-size
+    assert r.returncode == 2 and 'unrecognized arguments: --size' in r.stderr
 
 
 def test_view2_one_run_per_fold(tmp_path):
