@@ -16,7 +16,6 @@ from .data import FaceData, Pairs, Split, to_tensor
 from .config import Registry
 from .verification import embed_images, pair_scores, verification_report
 
-
 # %% auto #0
 __all__ = ['SCHEDULES', 'ATTACKS', 'attack_mode', 'project', 'step_sizes', 'pgd', 'fgsm', 'metric_loss', 'embedding_shift',
            'dodging', 'impersonation', 'pair_attack', 'Attack', 'make_attack', 'MirrorSum', 'attack_pairs',
@@ -88,7 +87,6 @@ def fgsm(model, images, objective, eps, eval_mode=True):
     "Fast gradient sign method: one step of size `eps` along the gradient's sign."
     return pgd(model, images, objective, eps, steps=1, step_size=eps, random_start=False, eval_mode=eval_mode)
 
-
 # %% ../nbs/04_attacks.ipynb #a1a87c92
 def metric_loss(loss_fn, labels):
     "Objective: the batch's metric loss `loss_fn(embeddings, labels)`, a scalar."
@@ -114,7 +112,6 @@ def pair_attack(partner, same):
     sign = torch.where(torch.as_tensor(same, device=partner.device), -1.0, 1.0)
     partner = partner.detach()
     return lambda e: sign * (e * partner).sum(1)
-
 
 # %% ../nbs/04_attacks.ipynb #72b40a55
 def _budget(eps, norm): return f"{eps * 255:g}/255" if norm == 'linf' else f"{eps:g}"
@@ -199,7 +196,6 @@ class MirrorSum(nn.Module):
     def view(self): return getattr(self.model, 'view', None)
     def forward(self, x): return F.normalize(self.model(x) + self.model(x.flip(-1)), dim=1)  # cosines are those of the plain sum
 
-
 # %% ../nbs/04_attacks.ipynb #2c1bea93
 def attack_pairs(model, data:FaceData, pairs:Pairs,
                  eps, # a budget (then `steps`, `norm` and `step_size` make a PGD attack), or an `Attack`
@@ -239,7 +235,6 @@ def robustness_table(reports:dict):
     rows = [f"| {name} | " + ' | '.join(f"{100 * r[e].accuracy:.1f}% ({r[e].auc:.3f})" if e in r else '' for e in eps) + ' |'
             for name, r in reports.items()]
     return '\n'.join([head, '|' + '---|' * (len(eps) + 1)] + rows)
-
 
 # %% ../nbs/04_attacks.ipynb #502f2bbb
 def show_attack(model, img_a, img_b, same:bool, eps, steps=10, threshold=None, amplify=None):

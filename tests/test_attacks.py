@@ -59,7 +59,7 @@ def test_fgsm_is_one_sign_step(net, x):
     with torch.no_grad(): obj = dodging(net(x).roll(1, 0))
     xa = fgsm(net, x, obj, 4 / 255)
     xg = x.clone().requires_grad_(True)
-    g, = torch.autograd.grad(obj(net(xg)), xg)
+    g, = torch.autograd.grad(obj(net(xg)).sum(), xg)
     assert torch.allclose(xa, (x + 4 / 255 * g.sign()).clamp(0, 1), atol=1e-7)
     assert (g != 0).float().mean() > 0.99  # so the step really moved almost every pixel
     for p in net.parameters(): p.grad = None

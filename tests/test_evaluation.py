@@ -45,7 +45,8 @@ def test_flipped_scoring_judges_and_attacks_the_mirrored_network(net, faces, spl
     pairs = split.test
     rob = robustness_report(net, faces, split, eps_list=(0, 2 / 255), steps=3, flip=True)
     flipped = verification_report(pair_scores(net, faces.images, pairs, flip=True), pairs.same, pairs.fold)
-    assert rob[0].thresholds == flipped.thresholds and rob[0].accuracy == flipped.accuracy  # clean scored as the attacked are
+    assert rob[0].thresholds == flipped.thresholds  # the clean pairs are scored as the attacked ones are
+    assert rob[0].accuracy == flipped.accuracy
     # the attack must go through the mirror: attacking the net alone leaves the mirrored half of the score untouched
     sign = np.where(pairs.same, -1.0, 1.0)
     clean = pair_scores(net, faces.images, pairs, flip=True)
