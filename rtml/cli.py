@@ -52,14 +52,15 @@ def run_config(args, data):
 
 def write_results(out, rows:dict, title:str, config:dict):
     "Write results.json (row -> report dict + seconds), results.md (the table), roc.png and config.json to `out`."
-    from rtml.verification import plot_roc, reports_table
+    from rtml.verification import plot_roc
+    from rtml.evaluation import results_table
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     reports, times = {k: r for k, (r, _) in rows.items()}, {k: t for k, (_, t) in rows.items()}
     results = {k: {**r.to_dict(), 'seconds': times[k]} for k, r in reports.items()}
     (out / 'results.json').write_text(json.dumps(results, indent=1))
-    table = reports_table(reports, times)
+    table = results_table(reports, times)  # the one table writer (04b)
     (out / 'results.md').write_text(f"# {title}\n\n{table}\n")
     (out / 'config.json').write_text(json.dumps(config, indent=1))
     fig = plot_roc(reports, title=title); fig.savefig(out / 'roc.png', dpi=120, bbox_inches='tight'); plt.close(fig)
