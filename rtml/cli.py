@@ -78,6 +78,7 @@ def baselines(args):
     print(f"({time.time() - t0:.1f} s) wrote {args.out}/results.json, results.md, roc.png, config.json")
 
 # %% ../nbs/90_cli.ipynb #3bbf0f35
+_EVAL_FLAGS = ('attack_eps', 'attack_steps', 'attack_restarts', 'attacked_pairs', 'flip')  # rtml source: --attack is the training attack
 SOURCE_EVALUATION = dict(attack_eps=(1 / 255, 2 / 255, 4 / 255, 8 / 255), attack_steps=10, attacked_pairs=0)  # rtml source's thorough reading
 
 def source(args):
@@ -85,10 +86,12 @@ def source(args):
     from rtml.training import SourceConfig, ROBUST, train_source
     from rtml.evaluation import EvalConfig, evaluate, merge_evaluations, results_table
     from rtml.pipeline import attacks_text, row_summary
+    from dataclasses import replace
     data = faces_from_args(args)
     base = SourceConfig(**ROBUST) if args.robust else SourceConfig()
     cfg = config_from_args(args, SourceConfig, '', base)  # --seed, when given, is the data flag's: it seeds both
-    ev = config_from_args(args, EvalConfig, '', EvalConfig(**SOURCE_EVALUATION))
+    ev = config_from_args(args, EvalConfig, '', EvalConfig(**SOURCE_EVALUATION), only=_EVAL_FLAGS)
+    if args.eval_attack: ev = replace(ev, attack=args.eval_attack)  # --attack is the training attack here
     print('config:', json.dumps(config_dict(cfg)), flush=True)
     out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
     if is_main(): (out / 'config.json').write_text(json.dumps({**run_config(args, data), 'source': config_dict(cfg)}, indent=1))
@@ -212,7 +215,8 @@ def make_parser():
     p.add_argument('--robust', action='store_true', help=f"start from the robust source's settings ({', '.join(f'{k}={v:.4g}' if isinstance(v, float) else f'{k}={v}' for k, v in ROBUST.items())}); flags still override them")
     p.add_argument('--protocol', choices=['view1', 'view2'], default='view1', help='LFW protocol (default: view1)')
     add_config_args(p, SourceConfig, '', SourceConfig(), title='training', description="every setting of source training (defaults: the standard source's)")
-    add_config_args(p, EvalConfig, '', EvalConfig(**SOURCE_EVALUATION), title='evaluation', description='the attacks the trained source is read under')
+    add_config_args(p, EvalConfig, '', EvalConfig(**SOURCE_EVALUATION), only=_EVAL_FLAGS, title='evaluation', description='the attacks the trained source is read under')
+    add_config_args(p, EvalConfig, 'eval_', EvalConfig(**SOURCE_EVALUATION), only=['attack'], title='evaluation attack')
     add_nproc_arg(p)
     p.add_argument('--out', default='runs/source', help='output folder (default: runs/source)')
     p.add_argument('--resume', action='store_true', help='continue from the checkpoints in --out')

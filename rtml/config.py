@@ -110,14 +110,17 @@ def add_config_args(parser, cls, # a dataclass whose `option` fields become flag
                     prefix='', # flag and destination prefix: 'source_' gives --source-epochs
                     base=None, # the config whose values the flags default to (shown in --help); None: `cls()`
                     only=None, # names of the fields to offer (default: every `option` field)
-                    title=None, description=None):
+                    title=None, description=None,
+                    shared=('seed',)): # fields whose flag another group may have made already (one flag then sets both)
     "One flag per `option` field of `cls` (`--{prefix}{name}`) with its sentence, its choices and `base`'s value; unset flags stay None."
     base = base if base is not None else cls()
     g = parser.add_argument_group(title or cls.__name__, description)
     for f in fields(cls):
         if 'help' not in f.metadata or (only is not None and f.name not in only): continue
         flag, value, m = _flag(prefix, f.name), getattr(base, f.name), f.metadata
-        if flag in parser._option_string_actions: continue
+        if flag in parser._option_string_actions:
+            if f.name in shared: continue
+            raise ValueError(f"{cls.__name__}.{f.name}: the flag {flag} exists already; give this group a prefix or leave the field out")
         def read(t, f=f, flag=flag, conv=_reader(f, value)):
             try: return check_value(f, conv(t), flag)
             except (ValueError, TypeError, ZeroDivisionError) as e:
@@ -131,8 +134,9 @@ def add_config_args(parser, cls, # a dataclass whose `option` fields become flag
                        help=f"{m['help']}{many}{allowed} (default: {_show(value).replace('%', '%%')})")
     return g
 
-def config_from_args(args, cls, prefix='', base=None):
-    "`base` (default `cls()`) with every flag of `add_config_args(..., cls, prefix)` the user gave applied."
+def config_from_args(args, cls, prefix='', base=None, only=None):
+    "`base` (default `cls()`) with every flag of `add_config_args(..., cls, prefix, only=only)` the user gave applied."
     base = base if base is not None else cls()
-    given = {f.name: getattr(args, prefix + f.name) for f in fields(cls) if getattr(args, prefix + f.name, None) is not None}
+    given = {f.name: getattr(args, prefix + f.name) for f in fields(cls)
+             if (only is None or f.name in only) and getattr(args, prefix + f.name, None) is not None}
     return replace(base, **given)

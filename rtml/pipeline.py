@@ -17,7 +17,7 @@ from .data import FaceData, Pairs, Split, outside_training
 from .distributed import barrier, is_main
 from .baselines import eigenfaces_scores, face_vectors, lbp_features, lbp_scores
 from .models import RUNTIMES, best_runtime, count_macs, count_params, load_model, throughput
-from .losses import make_loss
+from .losses import PAIR_LOSSES, make_loss
 from .evaluation import EvalConfig, Evaluation, attack_subset, evaluate, merge_evaluations, results_table
 from .training import ROBUST, SourceConfig, _save_atomic, load_source, source_terms, train_source
 from .transfer import TargetConfig, load_target, teacher_embeddings, train_target
@@ -63,6 +63,9 @@ class Preset:
         bad = set(self.robust) - set(ROBUST_FIELDS)
         if bad: raise ValueError(f"robust: {', '.join(sorted(bad))} cannot differ between the sources (only {', '.join(ROBUST_FIELDS)})")
         check_config(self.source_config(robust=True), 'robust_')
+        if self.target.emb_dim != self.source.emb_dim:
+            raise ValueError(f"--target-emb-dim ({self.target.emb_dim}) must equal --source-emb-dim ({self.source.emb_dim}): the target imitates the source's embedding")
+        if self.target.loss in PAIR_LOSSES: raise ValueError(f"--target-loss must be a classification loss, not {self.target.loss!r} (pairs need P x K batches)")
         for robust in (False, True):  # a term that does not fit the loss is refused now, not after an hour of training
             cfg = self.source_config(robust)
             source_terms(cfg, make_loss(cfg.loss, 2, cfg.emb_dim))
@@ -82,7 +85,7 @@ def add_preset_args(parser, base:Preset=None):
     base = base or PRESETS['quick']
     add_config_args(parser, Preset, '', base, only=[f.name for f in fields(Preset) if f.name != 'name'], title='run',
                     description='settings of the whole run')
-    skip = [f.name for f in fields(SourceConfig) if f.name not in _SHARED]
+    skip = [f.name for f in fields(SourceConfig) if f.name not in _SHARED and (f.name == 'epochs' or f.name not in ROBUST_FIELDS)]
     add_config_args(parser, SourceConfig, 'source_', base.source, only=skip, title='sources',
                     description='both sources (the standard one as given, the robust one with the robust flags applied)')
     add_config_args(parser, SourceConfig, 'robust_', base.source_config(robust=True), only=ROBUST_FIELDS, title='robust source',
@@ -245,6 +248,7 @@ def _run(data, preset, splits, out, progress):
     title = f"RTML pipeline ({preset.name}), {', '.join(sp.name for sp in splits) if len(splits) == 1 else 'view2'}, {data.source}"
     md = results_markdown(evals, seconds, models, title, preset.evaluation)
     (out / 'results.md').write_text(md)
+    import matplotlib; matplotlib.use('Agg')  # figures are files here, whatever the session's display
     run = PipelineRun(data, splits, evals, per_row, out, preset, title)
     written = [name for name in FIGURES if _save(FIGURES[name](run), out / name)]
     print(md, flush=True)

@@ -51,7 +51,7 @@ class SourceConfig:
     eps_warmup: float = option(0.0, "epochs over which the budget ramps up from 0", low=0, robust=True)
     augment: bool = option(True, "image augmentation: random horizontal flips and shifts of up to 4 pixels")
     terms: tuple = option((), "extra training terms by name (08_daml adds daml, 09_sft adds sft)", choices=TERMS)
-    term_weights: tuple = option((), "weights of the extra terms, in the same order (default: each term's own)", low=0)
+    term_weights: tuple = option((), "weights of the extra terms, in the same order (default: each term's own)", low=0, parse=float)
     seed: int = option(0, "seed of the initial weights, the batches and the training attacks")
     device: str = option('auto', "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', ...")
     amp: bool = option(True, "bfloat16 autocast on CUDA")
@@ -186,7 +186,7 @@ def restore_checkpoint(ckpt, config:dict, model, terms, opt, sched, generator, d
     model.load_state_dict(state['model'])
     for k, m in _term_states(terms).items(): m.load_state_dict(state['terms'][k])
     opt.load_state_dict(state['opt']); sched.load_state_dict(state['sched'])
-    generator.set_state(state['generator']); torch.set_rng_state(state['torch_rng'])
+    generator.set_state(state['generator'].cpu()); torch.set_rng_state(state['torch_rng'].cpu())  # RNG states live on the CPU
     return state['history'], state['epoch'] + 1
 
 def fit(model, # the network to train; it must have a `.spec` (`create_model`) unless `keep` has one

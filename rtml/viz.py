@@ -378,10 +378,11 @@ _SHOWN = ('source_standard', 'source_robust', 'target_alone', 'target_imitates_r
 
 def _thresholds(run): return {_nice(r): float(np.median(run.evals[r].clean.thresholds)) for r in _SHOWN}  # one per row, for pictures
 
-@FIGURES.register('roc.png', help="every row's ROC, the attacked rows dashed under the run's last attack")
+@FIGURES.register('roc.png', help="every row's ROC, the attacked rows dashed under the run's strongest attack")
 def roc_overlay_figure(run:PipelineRun):
-    worst = {_nice(r): e.attacked[list(e.attacked)[-1]] for r, e in run.evals.items() if e.attacked}
-    label = next((list(e.attacked)[-1] for e in run.evals.values() if e.attacked), 'attacked')
+    strongest = lambda e: max(e.attacked, key=lambda k: e.attacks.get(k, {}).get('eps', 0))  # the largest budget
+    worst = {_nice(r): e.attacked[strongest(e)] for r, e in run.evals.items() if e.attacked}
+    label = next((strongest(e) for e in run.evals.values() if e.attacked), 'attacked')
     return plot_roc_overlay({_nice(r): e.clean for r, e in run.evals.items()}, worst, label, run.title)
 
 @FIGURES.register('similarities.png', help="same- and different-person similarities of the sources and targets")
