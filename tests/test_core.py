@@ -54,7 +54,7 @@ def test_every_pipeline_flag_has_a_sentence_and_its_choices():
         if a.dest == 'help': continue
         assert a.help and len(a.help) > 12, a.option_strings
     text = sub.format_help()
-    for flag in ('--source-loss', '--target-view', '--attack', '--robust-attack', '--source-norm', '--source-pgd-steps',
+    for flag in ('--source-loss', '--target-view', '--attack', '--robust-attack', '--robust-norm', '--robust-pgd-steps',
                  '--source-emb-dim', '--source-weight-decay', '--source-terms'):
         line = text.split('\n  ' + flag + ' ', 1)[1][:400]  # its entry below the usage line
         assert 'default:' in line, flag
