@@ -4,8 +4,8 @@
 
 # %% ../nbs/00a_config.ipynb #67d32b25
 from __future__ import annotations
-import argparse, dataclasses
-from dataclasses import MISSING, dataclass, field, fields, replace
+import argparse
+from dataclasses import dataclass, field, fields, replace
 
 # %% auto #0
 __all__ = ['Registry', 'option', 'check_value', 'check_config', 'config_dict', 'config_from_dict', 'parse_eps', 'parse_bool',

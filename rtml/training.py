@@ -18,7 +18,7 @@ from .data import FaceData
 from .models import create_model, load_model, model_spec, read_checkpoint
 from .losses import LOSSES, PAIR_LOSSES, make_loss, pk_batch_count, pk_batches
 from .attacks import metric_loss, pgd
-from .distributed import average, average_gradients, barrier, check_batch, global_loss, is_main, local_device, shard, world, wrap
+from .distributed import average, average_gradients, barrier, check_batch, global_loss, is_main, local_device, shard, wrap
 
 # %% auto #0
 __all__ = ['TERMS', 'ROBUST', 'SourceConfig', 'pick_device', 'augment_batch', 'Step', 'Term', 'MetricTerm', 'AdversarialTerm',
