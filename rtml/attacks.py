@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from .data import FaceData, Pairs, Split, to_tensor
 from .config import Registry
-from .verification import embed_images, pair_scores, verification_report
+from .verification import embed_images, pair_scores, reports_table, verification_report
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'ATTACKS', 'attack_mode', 'project', 'step_sizes', 'pgd', 'fgsm', 'metric_loss', 'embedding_shift',
@@ -228,13 +228,12 @@ def robustness_report(model, data:FaceData, split:Split, eps_list=(0, 1 / 255, 2
         out[eps] = verification_report(s, split.test.same, split.test.fold, thresholds=clean.thresholds)
     return out
 
-def robustness_table(reports:dict):
-    "A markdown table of accuracy and AUC against epsilon, one column per epsilon, one row per model."
-    eps = sorted({e for r in reports.values() for e in r})
-    head = '| model | ' + ' | '.join('clean' if e == 0 else f"eps {e * 255:g}/255" for e in eps) + ' |'
-    rows = [f"| {name} | " + ' | '.join(f"{100 * r[e].accuracy:.1f}% ({r[e].auc:.3f})" if e in r else '' for e in eps) + ' |'
-            for name, r in reports.items()]
-    return '\n'.join([head, '|' + '---|' * (len(eps) + 1)] + rows)
+def robustness_table(reports:dict): # model name -> `robustness_report(...)` ({eps: report}, 0 the clean one)
+    "`reports_table` of the clean reports, with accuracy (AUC) under each budget as a column."
+    eps = sorted({e for r in reports.values() for e in r if e > 0})
+    columns = {f"eps {e * 255:g}/255: accuracy (%) (AUC)": {n: f"{100 * r[e].accuracy:.1f} ({r[e].auc:.3f})" for n, r in reports.items() if e in r}
+               for e in eps}
+    return reports_table({n: r[0] for n, r in reports.items()}, columns=columns)
 
 # %% ../nbs/04_attacks.ipynb #502f2bbb
 def show_attack(model, img_a, img_b, same:bool, eps, steps=10, threshold=None, amplify=None):

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from .data import FaceData, Pairs, Split
 from .config import check_config, option, parse_eps
-from .verification import DEFAULT_FARS, VerificationReport, cosine_similarity, embed_images, verification_report
+from .verification import DEFAULT_FARS, VerificationReport, cosine_similarity, embed_images, reports_table, verification_report
 from .attacks import ATTACKS, Attack, attack_pairs, make_attack
 
 # %% auto #0
@@ -173,24 +173,16 @@ def _as_evaluation(x):
 def results_table(rows:dict, # row name -> `Evaluation` (or its `to_dict()`, or a plain `VerificationReport`)
                   times:dict=None, # row name -> seconds
                   title:str=None): # a caption above the table
-    "Markdown: one row per evaluation; accuracy, AUC, EER, TAR@FAR, retrieval when present, accuracy under each attack, time."
+    "`reports_table` (01) of the clean reports, with retrieval when present and accuracy under each attack as columns."
     ev = {k: _as_evaluation(v) for k, v in rows.items()}
-    fars = sorted({f for e in ev.values() for f in e.clean.tar_at_far})
-    ret = any(e.retrieval for e in ev.values())
     labels = list(dict.fromkeys(k for e in ev.values() for k in e.attacked))
-    head = (['method', 'accuracy (%)', 'AUC', 'EER (%)'] + [f"TAR@FAR={f:g} (%)" for f in fars] + (['P@1 (%)', 'MAP@R (%)'] if ret else [])
-            + [f"{k} (%)" for k in labels] + (['time (s)'] if times else []))
     pct = lambda v: '' if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.2f}"
-    lines = [f"**{title}**", ""] if title else []
-    lines += ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
-    for name, e in ev.items():
-        r = e.clean
-        row = [name, f"{100 * r.accuracy:.2f} +- {100 * r.accuracy_std:.2f}", f"{r.auc:.4f}", f"{100 * r.eer:.2f}"]
-        row += [pct(r.tar_at_far.get(f)) for f in fars]
-        if ret: row += [pct(e.retrieval.get('precision_at_1')), pct(e.retrieval.get('map_at_r'))]
-        row += [f"{100 * e.attacked[k].accuracy:.1f}" if k in e.attacked else '' for k in labels]
-        if times: row.append(f"{times[name]:.1f}" if name in times else '')
-        lines.append('| ' + ' | '.join(row) + ' |')
+    columns = {}
+    if any(e.retrieval for e in ev.values()):
+        for key, title_ in (('precision_at_1', 'P@1 (%)'), ('map_at_r', 'MAP@R (%)')):
+            columns[title_] = {n: pct(e.retrieval.get(key)) for n, e in ev.items()}
+    for k in labels: columns[f"{k} (%)"] = {n: f"{100 * e.attacked[k].accuracy:.1f}" for n, e in ev.items() if k in e.attacked}
+    lines = ([f"**{title}**", ""] if title else []) + [reports_table({n: e.clean for n, e in ev.items()}, times, columns)]
     notes = []
     if labels:
         hit = {(e.attacked[k].n_pairs, e.clean.n_pairs) for e in ev.values() for k in e.attacked}

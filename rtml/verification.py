@@ -186,15 +186,20 @@ def per_fold_tar_at_far(similarities, # one score per pair
     return np.array([tar_at_far(*roc_curve(s[folds == k], y[folds == k])[:2], far) for k in np.unique(folds)])
 
 # %% ../nbs/01_verification.ipynb #dceb7773
-def reports_table(reports:dict, times:dict=None):
-    "A markdown table with one row per report (and its time in seconds, when given)."
+def reports_table(reports:dict, # row name -> `VerificationReport`
+                  times:dict=None, # row name -> seconds: a last column
+                  columns:dict=None): # more columns before the time: column title -> {row name: text}
+    "A markdown table with one row per report (and its time in seconds, when given): rtml's one table writer."
     fars = sorted({f for r in reports.values() for f in r.tar_at_far})
-    head = ['method', 'accuracy (%)', 'AUC', 'EER (%)'] + [f"TAR@FAR={f:g} (%)" for f in fars] + (['time (s)'] if times else [])
+    columns = columns or {}
+    head = (['method', 'accuracy (%)', 'AUC', 'EER (%)'] + [f"TAR@FAR={f:g} (%)" for f in fars] + list(columns)
+            + (['time (s)'] if times else []))
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for name, r in reports.items():
         row = [name, f"{100 * r.accuracy:.2f} +- {100 * r.accuracy_std:.2f}", f"{r.auc:.4f}", f"{100 * r.eer:.2f}"]
         row += [f"{100 * r.tar_at_far[f]:.2f}" if f in r.tar_at_far else '' for f in fars]
-        if times: row.append(f"{times.get(name, float('nan')):.1f}")
+        row += [col.get(name, '') for col in columns.values()]
+        if times: row.append(f"{times[name]:.1f}" if name in times else '')
         lines.append('| ' + ' | '.join(row) + ' |')
     return '\n'.join(lines)
 

@@ -12,11 +12,12 @@ import torch.nn.functional as F
 from .data import FaceData, Pairs, to_tensor
 from .verification import embed_images, pair_scores, roc_curve, plot_roc, verification_report
 from .attacks import pgd, pair_attack, embedding_shift
+from .evaluation import Evaluation, evaluate
 from .pipeline import FIGURES, PipelineRun
 
 # %% auto #0
 __all__ = ['pca_2d', 'project_2d', 'plot_embedding_maps', 'attacked_embeddings', 'embedding_maps',
-           'plot_similarity_distributions', 'plot_roc_overlay', 'adversarial_grid', 'read_history',
+           'plot_similarity_distributions', 'picture_threshold', 'plot_roc_overlay', 'adversarial_grid', 'read_history',
            'plot_training_curves', 'widgets_live', 'fig_png', 'attack_view', 'AttackExplorer', 'threshold_view',
            'ThresholdExplorer', 'EmbeddingExplorer', 'roc_overlay_figure', 'similarities_figure', 'attacks_figure',
            'training_figure', 'umap_figure']
@@ -114,6 +115,11 @@ def plot_similarity_distributions(scores:dict, # {title: (similarities, same)} o
         ax.set_title(title, fontsize=9); ax.set_xlabel('cosine similarity')
     fig.tight_layout()
     return fig
+
+def picture_threshold(ev:Evaluation):
+    "The one threshold a picture of `ev`'s network draws: the median of its ten folds' clean thresholds."
+    return float(np.median(ev.clean.thresholds))
+
 
 # %% ../nbs/11_visualize.ipynb #01340e3f
 def plot_roc_overlay(clean:dict, # {name: VerificationReport} on clean pairs
@@ -218,7 +224,9 @@ def _show(explorer, interactive, **kw):
     if interactive: display(explorer.widget(**kw))
     else:
         st = explorer.state(*kw.values())
-        print(explorer.readout(st)); display(explorer.figure(st))
+        import matplotlib.pyplot as plt
+        fig = explorer.figure(st)
+        print(explorer.readout(st)); display(fig); plt.close(fig)  # closed, so the notebook does not draw it a second time
 
 # %% ../nbs/11_visualize.ipynb #9b548bb1
 def attack_view(model, img_a, img_b, # (3, H, W) float faces: `img_a` is attacked against `img_b`
@@ -236,6 +244,16 @@ class AttackExplorer:
     "Pick a pair and an epsilon; see each network's adversarial face, perturbation and similarity against its threshold."
     def __init__(self, models:dict, data:FaceData, pairs:Pairs, thresholds:dict, steps=5, eps_max=16 / 255):
         self.models, self.data, self.pairs, self.thresholds, self.steps, self.eps_max = models, data, pairs, thresholds, steps, eps_max
+
+    @classmethod
+    def from_evaluations(cls, models:dict, data:FaceData, pairs:Pairs,
+                         evals:dict, # {name: `Evaluation`} of the same networks: thresholds and the attack's steps come from it
+                         eps_max=16 / 255):
+        "An explorer that judges each network with its `evaluate` thresholds and attacks with the steps it was evaluated with."
+        missing = [k for k in models if k not in evals]
+        if missing: raise KeyError(f"no evaluation for network(s) {missing}")
+        steps = next((a['steps'] for e in evals.values() for a in e.attacks.values()), 5)
+        return cls(models, data, pairs, {k: picture_threshold(evals[k]) for k in models}, steps, eps_max)
 
     def state(self, i=0, eps=4 / 255):
         "{network: attack_view(...)} for pair `i` at budget `eps`."
@@ -301,7 +319,13 @@ class ThresholdExplorer:
     "Slide a threshold along one network's ROC: FAR, TAR, accuracy, and its false accepts and false rejects as face pairs."
     def __init__(self, scores, data:FaceData, pairs:Pairs, name='network', n_show=4):
         self.scores, self.data, self.pairs, self.name, self.n_show = np.asarray(scores), data, pairs, name, n_show
+        if len(self.scores) != len(pairs): raise ValueError(f"scores has {len(self.scores)} entries, pairs has {len(pairs)}")
         self.far, self.tar, _ = roc_curve(self.scores, pairs.same)
+
+    @classmethod
+    def from_evaluation(cls, ev:Evaluation, data:FaceData, pairs:Pairs, name='network', n_show=4):
+        "The explorer of the clean similarities `evaluate` scored on `pairs`."
+        return cls(ev.sims, data, pairs, name, n_show)
 
     def state(self, threshold=0.5): return threshold_view(self.scores, self.pairs.same, threshold)
 
@@ -376,7 +400,7 @@ class EmbeddingExplorer:
 def _nice(row): return row.replace('source_', '').replace('target_', 'target ').replace('_', ' ') + (' source' if row.startswith('source') else '')
 _SHOWN = ('source_standard', 'source_robust', 'target_alone', 'target_imitates_robust')
 
-def _thresholds(run): return {_nice(r): float(np.median(run.evals[r].clean.thresholds)) for r in _SHOWN}  # one per row, for pictures
+def _thresholds(run): return {_nice(r): picture_threshold(run.evals[r]) for r in _SHOWN}  # one per row, for pictures
 
 @FIGURES.register('roc.png', help="every row's ROC, the attacked rows dashed under the run's strongest attack")
 def roc_overlay_figure(run:PipelineRun):
