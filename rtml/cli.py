@@ -11,11 +11,11 @@ from . import __version__
 from .config import add_config_args, config_dict, config_from_args
 from .data import DataError, LFW_HELP, cache_dir, check_crop, load_faces
 from .distributed import finish as finish_distributed, init as init_distributed, is_main, launch, launched, world
-import rtml.daml, rtml.sft, rtml.cam_softmax, rtml.viz  # every registry full: the later notebooks' losses, terms, variants and figures
+import rtml.daml, rtml.sft, rtml.cam_softmax, rtml.viz, rtml.study  # every registry full: the later notebooks' losses, terms, variants and figures
 
 # %% auto #0
 __all__ = ['SOURCE_EVALUATION', 'add_data_args', 'faces_from_args', 'run_config', 'write_results', 'baselines', 'source',
-           'pipeline', 'outside_faces', 'compare', 'download_lfw', 'info', 'ddp_check', 'student_copies',
+           'pipeline', 'outside_faces', 'compare', 'study', 'download_lfw', 'info', 'ddp_check', 'student_copies',
            'add_nproc_arg', 'make_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #0140ecb9
@@ -138,6 +138,18 @@ def compare(args):
     data = faces_from_args(args, size=preset.image_size, seed=preset.seed)
     compare_sources(data, preset, variants, args.out, resume=args.resume, progress=not args.quiet)
 
+# %% ../nbs/90_cli.ipynb #4ea7f02f
+def study(args):
+    "Run the robustness-transfer study of 13_study unit by unit (resumable): its small results (commit them) go to --results, checkpoints to --runs."
+    from rtml.study import Study, StudyConfig, verdict_table
+    cfg = config_from_args(args, StudyConfig, '', StudyConfig())
+    data = faces_from_args(args)
+    s = Study(data, cfg, args.results, args.runs, progress=not args.quiet)
+    summary = s.run(args.max_units, args.resume)
+    print(f"{len(summary['units_done'])} units done, {len(summary['units_left'])} left; {summary['cpu_seconds'] / 3600:.2f} h of training and reading so far")
+    if summary['verdicts']: print(verdict_table(summary))
+    print(f"wrote {Path(args.results) / 'summary.json'}{'; continue with --resume' if summary['units_left'] else ''}")
+
 # %% ../nbs/90_cli.ipynb #6d6d90a5
 def download_lfw(args):
     "Fetch LFW (funneled images and pairs files) through scikit-learn's fetcher."
@@ -250,6 +262,17 @@ def make_parser():
     p.add_argument('--quiet', action='store_true', help='no progress bars')
     add_preset_args(p)
     p.set_defaults(func=compare)
+    p = sub.add_parser('study', help='does a robust source transfer better? teachers at five budgets, students in three regimes, intervals',
+                       description=study.__doc__)
+    from rtml.study import StudyConfig
+    add_data_args(p)
+    add_config_args(p, StudyConfig, '', StudyConfig(), title='study', description='the design of the study (13_study)')
+    p.add_argument('--results', default='results/study', help='folder of the small results, meant to be committed (default: results/study)')
+    p.add_argument('--runs', default='runs/study', help='folder of the checkpoints (default: runs/study)')
+    p.add_argument('--max-units', type=int, metavar='N', help='stop after N units of work (default: run them all)')
+    p.add_argument('--resume', action='store_true', help='continue the study in --results')
+    p.add_argument('--quiet', action='store_true', help='no progress bars')
+    p.set_defaults(func=study)
     p = sub.add_parser('download-lfw', help="download LFW through scikit-learn's fetcher", description=download_lfw.__doc__)
     p.add_argument('--dest', default='~/scikit_learn_data', help='download folder (default: ~/scikit_learn_data)')
     p.set_defaults(func=download_lfw)

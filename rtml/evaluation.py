@@ -11,13 +11,14 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .data import FaceData, Pairs, Split
+from .data import FaceData, Pairs, Split, class_folds
 from .config import check_config, option, parse_eps
 from .verification import DEFAULT_FARS, VerificationReport, cosine_similarity, embed_images, reports_table, verification_report
 from .attacks import ATTACKS, Attack, attack_pairs, make_attack
 
 # %% auto #0
-__all__ = ['retrieval_metrics', 'attack_subset', 'Evaluation', 'evaluate', 'EvalConfig', 'merge_evaluations', 'results_table']
+__all__ = ['retrieval_metrics', 'attack_subset', 'Evaluation', 'evaluate', 'EvalConfig', 'merge_evaluations', 'results_table',
+           'paired_bootstrap', 'bootstrap_verdict']
 
 # %% ../nbs/04b_evaluation.ipynb #b0fe30a3
 def retrieval_metrics(embeddings, # (N, D) array or tensor; compared by cosine similarity
@@ -191,3 +192,36 @@ def results_table(rows:dict, # row name -> `Evaluation` (or its `to_dict()`, or 
         notes.append(f"Attack columns (name, steps x restarts, @ budget): accuracy{on}, judged with the clean thresholds.")
     if any(e.flip for e in ev.values()): notes.append("Flipped rows add each face's mirror image to its embedding (and are attacked through that sum).")
     return '\n'.join(lines + ['', ' '.join(notes)] if notes else lines)
+
+# %% ../nbs/04b_evaluation.ipynb #c9f4707a
+def _strata(same, fold):
+    "Index arrays of the pairs of each fold x same/different stratum."
+    same, fold = np.asarray(same, bool), np.asarray(fold)
+    return [np.flatnonzero((fold == k) & (same == s)) for k in np.unique(fold) for s in (True, False) if ((fold == k) & (same == s)).any()]
+
+def _metrics(s, same, fold):
+    r = verification_report(s, same, fold, fars=())
+    return r.accuracy, r.auc
+
+def paired_bootstrap(a, b, # (S, P) similarities, a row per seed, of two kinds of network on the same P pairs (or (P,): one seed)
+                     same, fold, # the pairs' classes and folds
+                     n=1000, # replicates
+                     seed=0):
+    "{'accuracy': (delta, samples), 'auc': (delta, samples)}: mean over seeds of a's metric minus b's, and its bootstrap replicates."
+    a, b = np.atleast_2d(np.asarray(a, np.float64)), np.atleast_2d(np.asarray(b, np.float64))
+    same, fold = np.asarray(same, bool), np.asarray(fold)
+    if a.shape != b.shape: raise ValueError(f"a has shape {a.shape}, b {b.shape}: give both kinds of network for the same seeds and pairs")
+    if a.shape[1] != len(same) or len(fold) != len(same): raise ValueError(f"{a.shape[1]} similarities per seed for {len(same)} pairs and {len(fold)} folds")
+    diff = lambda rows, idx: np.mean([np.subtract(_metrics(a[r, idx], same[idx], fold[idx]), _metrics(b[r, idx], same[idx], fold[idx])) for r in rows], 0)
+    point = diff(range(len(a)), np.arange(len(same)))
+    rng, strata = np.random.default_rng(seed), _strata(same, fold)
+    reps = np.array([diff(rng.integers(len(a), size=len(a)), np.concatenate([rng.choice(st, len(st)) for st in strata])) for _ in range(n)])
+    return {'accuracy': (float(point[0]), reps[:, 0]), 'auc': (float(point[1]), reps[:, 1])}
+
+def bootstrap_verdict(delta, samples, level=0.95):
+    "{'delta', 'ci_low', 'ci_high', 'verdict', 'detectable'} from `paired_bootstrap`'s estimate and replicates."
+    lo, hi = (float(q) for q in np.quantile(samples, [(1 - level) / 2, (1 + level) / 2]))
+    verdict = 'better' if lo > 0 else 'worse' if hi < 0 else 'no difference detectable at this scale'
+    # half the interval is 1.96 standard errors; a difference of (1.96 + 0.84) of them is found with 80% power
+    return {'delta': float(delta), 'ci_low': lo, 'ci_high': hi, 'verdict': verdict, 'detectable': (hi - lo) / 2 * (1.96 + 0.84) / 1.96}
+
