@@ -93,7 +93,7 @@ class StudyConfig:
     small_view: int = option(16, "side of the grey view of the view16 regime", low=4)
     label_fractions: tuple = option((0.0, 0.1), "shares of the new_ids target's identities whose labels its students may use", low=0, high=1)
     label_weight: float = option(1.0, "weight of the labelled loss of a new_ids student that has labels", low=0)
-    val_people: float = option(0.1, "share of the DevTrain people held out for validation (every choice is made there)", low=0, high=0.5)
+    val_people: float = option(0.05, "share of the DevTrain people held out for validation (every choice is made there)", low=0, high=0.5)
     val_pairs: int = option(300, "same (and different) validation pairs", low=10)
     control_epochs: tuple = option((2, 3, 4, 6), "epochs tried for the matched-accuracy standard teacher", low=1)
     attack_eps: float = option(2 / 255, "budget of every attack reading", low=0, parse=parse_eps)
