@@ -146,7 +146,7 @@ def study(args):
     data = faces_from_args(args)
     s = Study(data, cfg, args.results, args.runs, progress=not args.quiet)
     summary = s.run(args.max_units, args.resume)
-    print(f"{len(summary['units_done'])} units done, {len(summary['units_left'])} left; {summary['cpu_seconds'] / 3600:.2f} h of training and reading so far")
+    print(f"{len(summary['units_done'])} units done, {len(summary['units_left'])} left; {summary['wall_seconds'] / 3600:.2f} h on the clock ({summary['cpu_seconds'] / 3600:.2f} processor hours) so far")
     if summary['verdicts']: print(verdict_table(summary))
     print(f"wrote {Path(args.results) / 'summary.json'}{'; continue with --resume' if summary['units_left'] else ''}")
 

@@ -287,7 +287,7 @@ class Study:
 
     def run_unit(self, name):
         "Train and read one unit's networks; write units/NAME.json and units/NAME.npz (and a transfer attack, for the two sources others are attacked with)."
-        cfg, data, t0 = self.cfg, self.data, time.time()
+        cfg, data, t0, c0 = self.cfg, self.data, time.time(), time.process_time()
         domain, eps, seed = _parse_unit(name)
         sp = study_splits(data, cfg, seed)
         val = test_faces(data, sp.val)
@@ -336,7 +336,8 @@ class Study:
         pending = [r['row'] + '/' + r['regime'] for r in records if self.transfer_label not in r['attacked']]
         (self.results / 'units').mkdir(parents=True, exist_ok=True)
         np.savez_compressed(self.results / 'units' / f"{name}.npz", **{f"{k}|{n}": v.astype(np.float16) for k, a in arrays.items() for n, v in a.items()})
-        _write_json(self.unit_path(name), {'unit': name, 'records': records, 'seconds': time.time() - t0, 'transfer_pending': pending,
+        _write_json(self.unit_path(name), {'unit': name, 'records': records, 'seconds': time.time() - t0, 'cpu_seconds': time.process_time() - c0,
+                                           'threads': torch.get_num_threads(), 'transfer_pending': pending,
                                            'transfer_from': other, 'rtml': __version__})
         self.log(f"{name}: done in {time.time() - t0:.0f} s")
 
@@ -454,11 +455,13 @@ def write_summary(results, cfg:StudyConfig, pairs:Pairs):
                 'pipeline_reading': r['attacked'][pipe], 'strongest_reading': r['attacked'][strongest],
                 'gap': r['attacked'][pipe] - r['attacked'][strongest], 'possible_masking': r['attacked'][pipe] - r['attacked'][strongest] > 0.05}
                for r in records if pipe in r['attacked'] and strongest in r['attacked'] and not r.get('shared_with')]
-    units = {p.stem: json.loads(p.read_text())['seconds'] for p in (results / 'units').glob('*.json')}
+    units = {p.stem: json.loads(p.read_text()) for p in (results / 'units').glob('*.json')}
+    wall = sum(u['seconds'] for u in units.values())
+    cpu = sum(u.get('cpu_seconds', u['seconds'] * u.get('threads', torch.get_num_threads())) for u in units.values())  # processor time, all threads
     summary = {'rtml': __version__, 'eps_unit': '1/255 (eps 1 is a budget of 1/255)', 'config': json.loads(json.dumps(config_dict(cfg))),
                'records': records, 'verdicts': verdicts, 'masking': masking, 'pipeline_reading': pipe, 'strongest_reading': strongest,
                'units_done': sorted(units), 'units_left': [n for n in study_units(cfg) if n not in units],
-               'cpu_seconds': sum(units.values()), 'control': json.loads((results / 'control.json').read_text()) if (results / 'control.json').is_file() else None}
+               'wall_seconds': wall, 'cpu_seconds': cpu, 'control': json.loads((results / 'control.json').read_text()) if (results / 'control.json').is_file() else None}
     _write_json(results / 'summary.json', summary)
     return summary
 

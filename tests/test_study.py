@@ -1,0 +1,92 @@
+"`rtml study` end to end on synthetic faces (tiny settings): its files, the summary's keys, resume, and the bootstrap."
+import json
+
+import numpy as np
+import pytest
+from cli_helpers import run_rtml
+
+from rtml.data import class_folds
+from rtml.evaluation import bootstrap_verdict, paired_bootstrap
+from rtml.verification import verification_report
+
+TINY = ['--epsilons', '0,1/255,2/255', '--seeds', '0,1', '--source-epochs', '1', '--source-width', '8', '--target-epochs', '1',
+        '--val-pairs', '20', '--control-epochs', '1', '--attacked-pairs', '20', '--steps', '1,3', '--restarts', '2',
+        '--pipeline-steps', '1', '--bootstrap', '50', '--device', 'cpu', '--quiet']
+
+
+def run(d, *extra):
+    return run_rtml('study', *TINY, '--results', str(d / 'results'), '--runs', str(d / 'runs'), *extra, cache=d)
+
+
+@pytest.fixture(scope='module')
+def study(tmp_path_factory):
+    "A tiny study run in two calls: three units, then (resumed) the rest."
+    d = tmp_path_factory.mktemp('study')
+    first = run(d, '--max-units', '3')
+    assert first.returncode == 0, first.stderr[-3000:]
+    partial = json.loads((d / 'results' / 'summary.json').read_text())
+    rest = run(d, '--resume')
+    assert rest.returncode == 0, rest.stderr[-3000:]
+    return d, partial, json.loads((d / 'results' / 'summary.json').read_text()), rest
+
+
+def test_resume_runs_only_what_is_left(study):
+    d, partial, summary, rest = study
+    assert len(partial['units_done']) == 3 and partial['units_left']
+    assert summary['units_left'] == [] and set(partial['units_done']) < set(summary['units_done'])
+    for name in partial['units_done']: assert f"{name}: teacher" not in rest.stdout, f"{name} ran again after --resume"
+    again = run(d)  # not resumed: refused, nothing lost
+    assert again.returncode == 2 and '--resume' in again.stderr
+
+
+def test_other_settings_cannot_resume(study):
+    d = study[0]
+    args = list(TINY); args[args.index('--seeds') + 1] = '0'
+    r = run_rtml('study', *args, '--results', str(d / 'results'), '--runs', str(d / 'runs'), '--resume', cache=d)
+    assert r.returncode == 2 and 'other settings' in r.stderr
+
+
+def test_summary_keys_and_cells(study):
+    summary = study[2]
+    assert {'records', 'verdicts', 'masking', 'cpu_seconds', 'config'} <= set(summary)
+    for rec in summary['records']:
+        assert {'regime', 'eps', 'seed', 'row', 'accuracy', 'auc', 'attacked', 'shifted'} <= set(rec)
+        assert rec['row'] in ('teacher', 'student', 'alone') and rec['regime'] in ('same', 'new_ids', 'view16')
+        assert set(rec['shifted']) == {'align', 'jpeg30', 'blur', 'noise', 'light'}
+        assert {'pgd1x1@2/255', 'pgd3x1@2/255', 'pgd3x2@2/255'} <= set(rec['attacked'])
+        assert 'transfer-pgd10@2/255' in rec['attacked'], (rec['regime'], rec['row'], rec['eps'], rec['seed'])
+    cells = {(r['regime'], r['eps'], r['seed']) for r in summary['records'] if r['row'] == 'student' and r.get('variant') is None}
+    assert cells == {(g, e, s) for g in ('same', 'new_ids', 'view16') for e in (0.0, 1.0, 2.0) for s in (0, 1)}
+    assert any(r.get('variant') == 'matched_control' for r in summary['records'])
+    for v in summary['verdicts']:
+        assert {'comparison', 'delta', 'ci_low', 'ci_high', 'verdict'} <= set(v)
+        assert v['ci_low'] <= v['ci_high'] and v['verdict'] in ('better', 'worse', 'no difference detectable at this scale')
+    assert sum(v['primary'] for v in summary['verdicts']) == 2  # accuracy and AUC
+    assert summary['control']['chosen_epochs'] == 1
+
+
+def test_bootstrap_known_answer():
+    "A network that separates every pair against one that gives every pair the same score: 50 points, in every replicate."
+    same = np.repeat([True, False], 200)
+    fold = class_folds(same)
+    perfect = np.where(same, 1.0, 0.0)
+    blind = np.zeros(400)
+    res = paired_bootstrap(np.stack([perfect, perfect]), np.stack([blind, blind]), same, fold, n=100)
+    delta, reps = res['accuracy']
+    assert delta == 0.5 and np.allclose(reps, 0.5)
+    v = bootstrap_verdict(delta, reps)
+    assert (v['ci_low'], v['ci_high'], v['verdict']) == (0.5, 0.5, 'better')
+    assert np.allclose(res['auc'][1], 0.5)
+
+
+def test_bootstrap_point_estimate_is_the_direct_difference():
+    rng = np.random.default_rng(1)
+    same = np.repeat([True, False], 150)
+    fold = class_folds(same)
+    a = [np.where(same, .7, .3) + rng.normal(0, .3, 300) for _ in range(3)]
+    b = [np.where(same, .7, .3) + rng.normal(0, .4, 300) for _ in range(3)]
+    direct = np.mean([verification_report(x, same, fold).accuracy - verification_report(y, same, fold).accuracy for x, y in zip(a, b)])
+    res = paired_bootstrap(a, b, same, fold, n=200, seed=3)
+    assert res['accuracy'][0] == pytest.approx(direct)
+    v = bootstrap_verdict(*res['accuracy'])
+    assert v['ci_low'] < direct < v['ci_high']
