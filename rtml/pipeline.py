@@ -18,7 +18,7 @@ from .distributed import barrier, is_main
 from .baselines import eigenfaces_scores, face_vectors, lbp_features, lbp_scores
 from .models import RUNTIMES, best_runtime, count_macs, count_params, load_model, throughput
 from .losses import PAIR_LOSSES, make_loss
-from .evaluation import EvalConfig, Evaluation, attack_subset, evaluate, merge_evaluations, results_table
+from .evaluation import EvalConfig, Evaluation, attack_subset, bootstrap_verdict, evaluate, merge_evaluations, paired_bootstrap, results_table
 from .training import ROBUST, SourceConfig, _save_atomic, load_source, source_terms, train_source
 from .transfer import TargetConfig, load_target, teacher_embeddings, train_target
 from .verification import VerificationReport, plot_roc, verification_report
@@ -246,7 +246,8 @@ def _run(data, preset, splits, out, progress):
     results['models'] = models
     _write_json(out / 'results.json', results)
     title = f"RTML pipeline ({preset.name}), {', '.join(sp.name for sp in splits) if len(splits) == 1 else 'view2'}, {data.source}"
-    md = results_markdown(evals, seconds, models, title, preset.evaluation)
+    tests = Pairs(*(np.concatenate([getattr(sp.test, f) for sp in splits]) for f in ('left', 'right', 'same', 'fold')))
+    md = results_markdown(evals, seconds, models, title, preset.evaluation, tests)
     (out / 'results.md').write_text(md)
     import matplotlib; matplotlib.use('Agg')  # figures are files here, whatever the session's display
     run = PipelineRun(data, splits, evals, per_row, out, preset, title)
@@ -273,14 +274,26 @@ def network_costs(source, target, image_shape, seconds=1.0, threads=1, runtime='
     return res
 
 # %% ../nbs/07_pipeline.ipynb #fe7fdf72
-def claim_verdict(reports):
-    "One sentence on the claim: does the target imitating the robust source beat the one imitating the standard, and both the target alone?"
-    a, s, r = (reports[k].accuracy for k in ('target_alone', 'target_imitates_standard', 'target_imitates_robust'))
+def claim_verdict(evals:dict, # row -> `Evaluation` (with its similarities) or `VerificationReport`
+                  pairs:Pairs=None, # the test pairs the similarities score (all splits, in order); None: point estimates only
+                  n=1000, seed=0): # bootstrap replicates and their seed
+    "RTML's claim read as `rtml study` reads it: each difference with a 95% interval over the test pairs (04b's paired bootstrap) and its verdict."
+    rows = ('target_alone', 'target_imitates_standard', 'target_imitates_robust')
+    ev = {k: evals[k] for k in rows}
+    acc = {k: (e.clean if isinstance(e, Evaluation) else e).accuracy for k, e in ev.items()}
     pct = lambda v: f"{100 * v:.1f}%"
-    order = 'holds' if r > s > a else 'does not hold'
-    return (f"The claim (imitating the robust source > imitating the standard source > target alone) {order} here: "
-            f"{pct(r)} vs {pct(s)} vs {pct(a)}; imitation gains {100 * (max(r, s) - a):+.1f} points over the target alone. "
-            f"One run: compare the differences with the folds' spread (the +- column) before reading anything into them.")
+    head = (f"Targets: imitating the robust source {pct(acc[rows[2]])}, imitating the standard source {pct(acc[rows[1]])}, "
+            f"alone {pct(acc[rows[0]])}.")
+    have = pairs is not None and all(isinstance(e, Evaluation) and e.sims is not None and len(e.sims) == len(pairs) for e in ev.values())
+    if not have: return head + " (No similarities were given: point estimates only, which cannot say whether a difference is real.)"
+    parts = []
+    for a, b, what in ((rows[2], rows[1], "imitating the robust source minus imitating the standard source"),
+                       (rows[1], rows[0], "imitating the standard source minus the target alone")):
+        v = bootstrap_verdict(*paired_bootstrap(ev[a].sims, ev[b].sims, pairs.same, pairs.fold, n, seed)['accuracy'])
+        parts.append(f"{what}: {100 * v['delta']:+.1f} points, 95% interval [{100 * v['ci_low']:+.1f}, {100 * v['ci_high']:+.1f}], {v['verdict']}")
+    text = "; ".join(parts)
+    return (head + " " + text[0].upper() + text[1:] + ". One training seed: the intervals cover the test pairs, not retraining "
+            "(`rtml study` repeats the comparison over seeds, budgets and target regimes).")
 
 def attacks_text(ev:EvalConfig):
     "The run's attacks in words, for a table's caption."
@@ -302,14 +315,14 @@ def costs_table(models):
               f"thread{'s' if models['threads'] > 1 else ''}, {_RUNTIME_NAMES.get(models.get('runtime'), 'TorchScript-frozen')}; see benchmarks/bench_models.py for more settings)."]
     return '\n'.join(lines)
 
-def results_markdown(evals:dict, seconds, models, title, evaluation:EvalConfig=None):
+def results_markdown(evals:dict, seconds, models, title, evaluation:EvalConfig=None, pairs:Pairs=None): # pairs: the test pairs, for `claim_verdict`'s intervals
     "results.md: the one results table (04b) of every row, clean and under attack, the networks' costs, and the verdict."
     ev = evaluation or EvalConfig()
     lines = [f"# {title}", "", "rtml's reconstruction of RTML (the paper's full text is not public): these numbers are rtml's, not the paper's.", "",
              results_table(evals, seconds), "",
              f"Attacks: {attacks_text(ev)}, on the RGB faces (dodging same pairs, impersonating different ones), judged with the clean thresholds.", ""]
     if models: lines += [costs_table(models), ""]
-    lines += [claim_verdict({k: e.clean for k, e in evals.items()}), ""]
+    lines += [claim_verdict(evals, pairs), ""]
     return '\n'.join(lines)
 
 # %% ../nbs/07_pipeline.ipynb #0c009c31
