@@ -92,7 +92,7 @@ class StudyConfig:
     target_epochs: int = option(10, "epochs of every student and target trained alone", low=1)
     small_view: int = option(16, "side of the grey view of the view16 regime", low=4)
     label_fractions: tuple = option((0.0, 0.1), "shares of the new_ids target's identities whose labels its students may use", low=0, high=1)
-    label_weight: float = option(1.0, "weight of the labelled loss of a new_ids student that has labels", low=0)
+    label_weights: tuple = option((0.1, 0.3, 1.0), "weights of the labelled loss tried for a new_ids student with labels (the best on validation is used)", low=0)
     val_people: float = option(0.05, "share of the DevTrain people held out for validation (every choice is made there)", low=0, high=0.5)
     val_pairs: int = option(300, "same (and different) validation pairs", low=10)
     control_epochs: tuple = option((2, 3, 4, 6), "epochs tried for the matched-accuracy standard teacher", low=1)
@@ -318,7 +318,7 @@ class Study:
         records.append(trec)
         if dom == 'all': records.append({**trec, 'regime': 'view16', 'shared_with': 'same'})
         teach = teacher_embeddings(teacher, data.images[tgt_rows])
-        students = ([('new_ids', 32, l, cfg.label_weight if l > 0 else 0.0) for l in cfg.label_fractions] if dom == 'half'
+        students = ([('new_ids', 32, l, self.label_weight() if l > 0 else 0.0) for l in cfg.label_fractions] if dom == 'half'
                     else [('same', 32, None, 0.0), ('view16', cfg.small_view, None, 0.0)])
         for regime, size, labels, weight in students:
             tag = _tag(dict(row='student', regime=regime, labels=labels), cfg)
@@ -340,6 +340,26 @@ class Study:
                                            'threads': torch.get_num_threads(), 'transfer_pending': pending,
                                            'transfer_from': other, 'rtml': __version__})
         self.log(f"{name}: done in {time.time() - t0:.0f} s")
+
+    def label_weight(self):
+        "The weight of the labelled loss of new_ids students with labels, chosen on validation (kept in choices.json): the student of the standard teacher of the first seed, trained with each of `label_weights`."
+        path = self.results / 'choices.json'
+        got = json.loads(path.read_text()) if path.is_file() else {}
+        if 'label_weight' in got: return got['label_weight']['chosen']
+        cfg, seed = self.cfg, self.cfg.seeds[0]
+        sp = study_splits(self.data, cfg, seed)
+        val = test_faces(self.data, sp.val)
+        teacher, _ = train_source(self.data, sp.half_a, cfg.source(0, seed), out=self.runs / f"half-eps0-seed{seed}" / 'teacher', resume=True, progress=self.progress)
+        teach = teacher_embeddings(teacher.cpu().eval(), self.data.images[sp.half_b])
+        labels, cand = max(cfg.label_fractions), {}
+        for w in cfg.label_weights:
+            m, _ = train_target(self.data, sp.half_b, cfg.target(seed, 32, labels, w), teach, out=self.runs / 'label-weight-choice' / f"weight{w:g}", resume=True, progress=self.progress)
+            cand[w] = evaluate(m.cpu().eval(), *val, retrieval=False).clean.accuracy
+            self.log(f"label weight candidate {w:g}: validation accuracy {cand[w]:.3f}")
+        chosen = max(cand, key=lambda w: (cand[w], -w))  # the best; on a tie, the smaller weight
+        _write_json(path, {**got, 'label_weight': {'candidates': {f"{k:g}": v for k, v in cand.items()}, 'chosen': chosen, 'labels': labels, 'seed': seed,
+                                                   'how': 'student of the standard new_ids teacher, validation pairs'}})
+        return chosen
 
     def control_epochs(self):
         "The matched-accuracy control's epochs, chosen on validation (and kept in control.json): the standard new_ids teacher whose validation accuracy is nearest the primary robust teacher's."

@@ -10,7 +10,7 @@ from rtml.evaluation import bootstrap_verdict, paired_bootstrap
 from rtml.verification import verification_report
 
 TINY = ['--epsilons', '0,1/255,2/255', '--seeds', '0,1', '--source-epochs', '1', '--source-width', '8', '--target-epochs', '1',
-        '--val-pairs', '20', '--control-epochs', '1', '--attacked-pairs', '20', '--steps', '1,3', '--restarts', '2',
+        '--val-pairs', '20', '--control-epochs', '1', '--label-weights', '0.3,1', '--attacked-pairs', '20', '--steps', '1,3', '--restarts', '2',
         '--pipeline-steps', '1', '--bootstrap', '50', '--device', 'cpu', '--quiet']
 
 
@@ -63,6 +63,8 @@ def test_summary_keys_and_cells(study):
         assert v['ci_low'] <= v['ci_high'] and v['verdict'] in ('better', 'worse', 'no difference detectable at this scale')
     assert sum(v['primary'] for v in summary['verdicts']) == 2  # accuracy and AUC
     assert summary['control']['chosen_epochs'] == 1
+    choice = json.loads((study[0] / 'results' / 'choices.json').read_text())['label_weight']
+    assert set(choice['candidates']) == {'0.3', '1'} and choice['chosen'] in (0.3, 1.0)
 
 
 def test_bootstrap_known_answer():
