@@ -15,13 +15,16 @@ import rtml.daml, rtml.sft, rtml.cam_softmax, rtml.viz, rtml.study  # every regi
 
 # %% auto #0
 __all__ = ['SOURCE_EVALUATION', 'add_data_args', 'faces_from_args', 'run_config', 'write_results', 'baselines', 'source',
-           'pipeline', 'outside_faces', 'compare', 'study', 'download_lfw', 'info', 'ddp_check', 'student_copies',
-           'add_nproc_arg', 'make_parser', 'main']
+           'pipeline', 'outside_faces', 'compare', 'study', 'keep_protocol', 'evaluate_checkpoint', 'download_lfw',
+           'info', 'ddp_check', 'student_copies', 'add_nproc_arg', 'make_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #0140ecb9
 def add_data_args(p, size=True): # size: offer --size (the pipeline's face size is the preset's --image-size instead)
     "The flags that choose the faces: LFW (`--lfw`, or RTML_LFW) or the built-in synthetic faces."
     p.add_argument('--lfw', metavar='PATH', help='LFW folder (default: $RTML_LFW; without it, synthetic faces)')
+    p.add_argument('--faces', metavar='DIR', help='your own faces as the whole dataset: one folder of images per person (any format Pillow opens), '
+                   'with a generated LFW-shaped protocol written beside the results; the whole image unless --crop')
+    p.add_argument('--faces-protocol', metavar='DIR', help='the protocol files a --faces run wrote (OUT/protocol): the same pairs again')
     if size: p.add_argument('--size', type=int, help='face side in pixels (default: 64)')
     p.add_argument('--seed', type=int, default=None, help='seed for synthetic faces and training (default: 0, or the preset\'s seed)')
     p.add_argument('--no-verify', action='store_true', help="use protocol files whose MD5 is not the official one")
@@ -36,6 +39,15 @@ def _crop(text):
 
 def faces_from_args(args, size=None, seed=None): # size, seed: when the command has no --size / --seed of its own (the preset's)
     "Load the faces the data flags ask for, saying which."
+    if getattr(args, 'faces', None):
+        if args.lfw: raise DataError("give --lfw or --faces, not both")
+        from rtml.data import load_identity_folder
+        crop = None if args.crop in (None, 'none') else args.crop
+        data = load_identity_folder(args.faces, size=getattr(args, 'size', None) or size or 64, crop=crop,
+                                    seed=args.seed if args.seed is not None else (seed or 0), cache=not args.no_cache, protocol=args.faces_protocol)
+        print(f"data: {data}", flush=True)
+        return data
+    if getattr(args, 'faces_protocol', None): raise DataError("--faces-protocol goes with --faces")
     lfw = args.lfw or os.environ.get('RTML_LFW')
     kw = dict(verify=not args.no_verify, cache=not args.no_cache) if lfw else {}
     if lfw and args.crop: kw['crop'] = None if args.crop == 'none' else args.crop
@@ -74,6 +86,7 @@ def baselines(args):
     rows = run_baselines(data, args.protocol)
     title = f"Classical baselines, {args.protocol}, {data.source}"
     table = write_results(args.out, rows, title, run_config(args, data))
+    keep_protocol(data, args.out)
     print(table)
     print(f"({time.time() - t0:.1f} s) wrote {args.out}/results.json, results.md, roc.png, config.json")
 
@@ -94,6 +107,7 @@ def source(args):
     if args.eval_attack: ev = replace(ev, attack=args.eval_attack)  # --attack is the training attack here
     print('config:', json.dumps(config_dict(cfg)), flush=True)
     out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
+    keep_protocol(data, out)
     if is_main(): (out / 'config.json').write_text(json.dumps({**run_config(args, data), 'source': config_dict(cfg)}, indent=1))
     splits, evals, secs = data.splits(args.protocol), [], 0.0
     for sp in splits:
@@ -119,6 +133,7 @@ def pipeline(args):
     data = faces_from_args(args, size=preset.image_size, seed=preset.seed)
     train = outside_faces(args, data, preset.image_size) if args.train_folder else None
     out = args.out or f"runs/{preset.name}-{args.protocol}{'-outside' if train else ''}"
+    keep_protocol(data, out)
     run_pipeline(data, preset, args.protocol, out, resume=args.resume, progress=not args.quiet, train_data=train)
 
 def outside_faces(args, test, size):
@@ -136,6 +151,7 @@ def compare(args):
     preset = preset_from_args(args)
     variants = tuple(v.strip() for v in args.variants.split(',') if v.strip())
     data = faces_from_args(args, size=preset.image_size, seed=preset.seed)
+    keep_protocol(data, args.out)
     compare_sources(data, preset, variants, args.out, resume=args.resume, progress=not args.quiet)
 
 # %% ../nbs/90_cli.ipynb #4ea7f02f
@@ -149,6 +165,49 @@ def study(args):
     print(f"{len(summary['units_done'])} units done, {len(summary['units_left'])} left; {summary['wall_seconds'] / 3600:.2f} h on the clock ({summary['cpu_seconds'] / 3600:.2f} processor hours) so far")
     if summary['verdicts']: print(verdict_table(summary))
     print(f"wrote {Path(args.results) / 'summary.json'}{'; continue with --resume' if summary['units_left'] else ''}")
+
+# %% ../nbs/90_cli.ipynb #61c22167
+def keep_protocol(data, out):
+    "For faces from an identity folder (--faces), write its generated protocol to OUT/protocol: `--faces-protocol OUT/protocol` repeats the run exactly."
+    if not data.source.startswith('folder:') or not is_main(): return
+    from rtml.data import write_protocol
+    write_protocol(data.protocol, Path(out) / 'protocol')
+    print(f"protocol of {data.source[7:]} written to {Path(out) / 'protocol'} (repeat this run with --faces-protocol {Path(out) / 'protocol'})", flush=True)
+
+def evaluate_checkpoint(args):
+    "Score a saved network (a source or a target: any rtml checkpoint) on any faces, clean and under attack, and on shifted faces."
+    import numpy as np
+    from rtml.models import load_model
+    from rtml.evaluation import EvalConfig, evaluate, results_table
+    from rtml.pipeline import row_summary
+    from rtml.study import shifted_faces, test_faces
+    from rtml.verification import verification_report
+    model = load_model(args.checkpoint)
+    shape = model.spec.get('input_shape', [3, 64, 64])
+    if args.size and args.size != shape[-1]: raise ValueError(f"--size {args.size}: {args.checkpoint} was trained on {shape[-1]}x{shape[-1]} faces")
+    data = faces_from_args(args, size=shape[-1])
+    pairs = data.view1().test if args.protocol == 'view1' else data.view2_pairs()  # one saved network: every pair, nothing trained here
+    ev_cfg = config_from_args(args, EvalConfig, '', EvalConfig()).check()
+    name = args.name or Path(args.checkpoint).parent.name or 'network'
+    t0 = time.time()
+    ev = evaluate(model, data, pairs, ev_cfg.attacks(), flip=ev_cfg.flip, attacked_pairs=ev_cfg.attacked_pairs, seed=args.seed or 0)
+    rows, shifted = {name: ev}, {}
+    if args.shift:
+        small, sub = test_faces(data, pairs)
+        for s in args.shift:
+            e = evaluate(model, shifted_faces(small, np.arange(len(small)), s, args.seed or 0), sub, flip=ev_cfg.flip, retrieval=False)
+            rows[f"{name}, {s} faces"] = e
+            shifted[s] = {'accuracy': e.clean.accuracy, 'auc': e.clean.auc,  # thresholds chosen on the shifted folds
+                          'accuracy_at_clean_thresholds': verification_report(e.sims, sub.same, sub.fold, fars=(), thresholds=ev.clean.thresholds).accuracy}
+    out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
+    title = f"{name} ({args.checkpoint}) on {data.source}, {args.protocol}"
+    md = results_table(rows, title=title)
+    (out / 'results.json').write_text(json.dumps({name: row_summary(ev, time.time() - t0), 'shifted': shifted, 'checkpoint': str(args.checkpoint),
+                                                  'spec': model.spec, **run_config(args, data)}, indent=1, default=str))
+    (out / 'results.md').write_text(md + '\n')
+    keep_protocol(data, out)
+    print(md)
+    print(f"wrote {out}/results.json and results.md")
 
 # %% ../nbs/90_cli.ipynb #6d6d90a5
 def download_lfw(args):
@@ -273,6 +332,18 @@ def make_parser():
     p.add_argument('--resume', action='store_true', help='continue the study in --results')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
     p.set_defaults(func=study)
+    p = sub.add_parser('evaluate', help='score a saved network (source or target) on any faces, clean, under attack and on shifted faces',
+                       description=evaluate_checkpoint.__doc__)
+    p.add_argument('checkpoint', help="a checkpoint.pt that rtml wrote (a pipeline run's source_*/*/ or target_*/*/checkpoint.pt, or save_model's)")
+    add_data_args(p)
+    p.add_argument('--protocol', choices=['view1', 'view2'], default='view1', help="the pairs: View 1's test pairs, or all of View 2's (default: view1)")
+    add_config_args(p, EvalConfig, '', EvalConfig(), title='evaluation', description='how the network is scored')
+    from rtml.study import SHIFTS
+    p.add_argument('--shift', action='append', choices=list(SHIFTS), metavar='SHIFT',
+                   help=f"also score shifted test faces (may be repeated): {'; '.join(f'{k}: {SHIFTS.help(k)}' for k in SHIFTS)}".replace('%', '%%'))
+    p.add_argument('--name', help='the row name (default: the checkpoint\'s folder)')
+    p.add_argument('--out', default='runs/evaluate', help='output folder (default: runs/evaluate)')
+    p.set_defaults(func=evaluate_checkpoint)
     p = sub.add_parser('download-lfw', help="download LFW through scikit-learn's fetcher", description=download_lfw.__doc__)
     p.add_argument('--dest', default='~/scikit_learn_data', help='download folder (default: ~/scikit_learn_data)')
     p.set_defaults(func=download_lfw)

@@ -15,12 +15,13 @@ import torch.nn.functional as F
 from PIL import Image
 
 # %% auto #0
-__all__ = ['PairRow', 'OFFICIAL_MD5', 'LFW_CROP', 'IMAGE_SUFFIXES', 'IMAGE_FOLDERS', 'LFW_HELP', 'LBP_METHODS', 'DataError',
-           'Protocol', 'render_faces', 'make_protocol', 'check_md5', 'read_names', 'read_people', 'read_pairs',
-           'write_pairs', 'write_people', 'write_protocol', 'read_protocol', 'Pairs', 'Split', 'class_folds',
-           'FaceData', 'person_numbers', 'synthetic_faces', 'cache_dir', 'check_crop', 'decode_face', 'decode_images',
-           'find_lfw', 'load_lfw', 'write_face_folder', 'load_identity_folder', 'read_name_list', 'outside_training',
-           'to_tensor', 'to_gray', 'gray_lowres', 'lbp_n_bins', 'lbp_codes', 'lbp_histograms', 'lbp_view', 'load_faces']
+__all__ = ['PairRow', 'OFFICIAL_MD5', 'LFW_CROP', 'IMAGE_SUFFIXES', 'MMAP_BYTES', 'IMAGE_FOLDERS', 'LFW_HELP', 'LBP_METHODS',
+           'DataError', 'Protocol', 'render_faces', 'make_protocol', 'check_md5', 'read_names', 'read_people',
+           'read_pairs', 'write_pairs', 'write_people', 'write_protocol', 'read_protocol', 'Pairs', 'Split',
+           'class_folds', 'FaceData', 'person_numbers', 'synthetic_faces', 'cache_dir', 'check_crop', 'decode_face',
+           'decode_images', 'read_rows', 'find_lfw', 'load_lfw', 'write_face_folder', 'load_identity_folder',
+           'read_name_list', 'outside_training', 'to_tensor', 'to_gray', 'gray_lowres', 'lbp_n_bins', 'lbp_codes',
+           'lbp_histograms', 'lbp_view', 'load_faces']
 
 # %% ../nbs/00_data.ipynb #27f3ab47
 class DataError(ValueError):
@@ -419,7 +420,15 @@ def synthetic_faces(n_people=120, # identities
 
 # %% ../nbs/00_data.ipynb #1c7fedb1
 LFW_CROP = (0.28, 0.28, 0.72, 0.72)  # (left, top, right, bottom) as fractions: pixels 70..180 of LFW's 250
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
+def _pillow_suffixes():
+    "Every file suffix Pillow decodes here (JPEG, PNG, BMP, WebP, the PGM/PPM family, TIFF, GIF, ...), lower case; stub formats left out."
+    from PIL import ImageFile
+    Image.init()
+    stub = lambda f: isinstance(f, type) and issubclass(f, ImageFile.StubImageFile)  # a stub needs a handler installed to decode
+    real = lambda fmt: fmt in Image.OPEN and not stub(Image.OPEN[fmt][0])
+    return tuple(sorted(ext for ext, fmt in Image.registered_extensions().items() if real(fmt)))
+
+IMAGE_SUFFIXES = _pillow_suffixes()  # what identity folders read; grey images become three equal channels
 _CACHE_VERSION = 1
 
 def cache_dir():
@@ -448,8 +457,11 @@ def decode_face(path, size=64, crop=None):
 
 def _decode_star(args): return decode_face(*args)
 
-def decode_images(root, files, size=64, crop=None, cache=True, workers=None, progress=True):
-    "Decode `files` (relative to `root`) into an (N, size, size, 3) uint8 array, cached on disk."
+MMAP_BYTES = 2 ** 31  # decoded arrays larger than this (2 GiB) are read through a memory map, not into memory
+
+def decode_images(root, files, size=64, crop=None, cache=True, workers=None, progress=True,
+                  mmap='auto'): # read the cached array through a memory map: True, False, or 'auto' (when larger than `MMAP_BYTES`)
+    "Decode `files` (relative to `root`) into an (N, size, size, 3) uint8 array, cached on disk (and memory-mapped when large)."
     from tqdm.auto import tqdm
     root, crop = Path(root), check_crop(crop)
     if not files: raise DataError(f"{root}: no images to decode")
@@ -458,26 +470,50 @@ def decode_images(root, files, size=64, crop=None, cache=True, workers=None, pro
     except FileNotFoundError as e: raise DataError(f"missing image file {e.filename}") from None
     key = hashlib.sha1(json.dumps([_CACHE_VERSION, str(root.resolve()), files, sizes, size, crop]).encode()).hexdigest()[:20]
     cached = cache_dir() / f"faces-{key}.npy"
+    mapped = mmap is True or (mmap == 'auto' and len(files) * size * size * 3 > MMAP_BYTES)
+    if mapped and not cache: raise DataError("a memory-mapped array lives in the cache: mmap=True needs cache=True")
     if cache and cached.is_file():
-        try: return np.load(cached)
+        try: return np.load(cached, mmap_mode='r' if mapped else None)
         except (OSError, ValueError): cached.unlink(missing_ok=True)  # a damaged cache file is only a cache
     workers = workers or min(4, os.cpu_count() or 1)
     jobs = [(str(p), size, crop) for p in paths]
     bar = dict(total=len(jobs), desc=f"decoding {len(jobs)} images", disable=not progress, unit='img')
-    if workers > 1 and len(jobs) > 256:
-        with ProcessPoolExecutor(workers) as ex: results = list(tqdm(ex.map(_decode_star, jobs, chunksize=64), **bar))
-    else: results = [decode_face(*j) for j in tqdm(jobs, **bar)]
-    bad = [(p, why) for p, (_, why) in zip(paths, results) if why]
-    if bad:
-        lines = '\n'.join(f"  {p}: {why}" for p, why in bad[:20]) + (f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else '')
-        raise DataError(f"{len(bad)} image(s) could not be decoded; replace or remove them:\n{lines}")
-    images = np.stack([a for a, _ in results])
-    if cache:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f'.{os.getpid()}.tmp')
-        with open(tmp, 'wb') as f: np.save(f, images)
+    if cache: cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(f'.{os.getpid()}.tmp')
+    # decoded straight into the cache file, one image at a time: memory stays at one image whatever the dataset's size
+    images = (np.lib.format.open_memmap(tmp, 'w+', np.uint8, (len(jobs), size, size, 3)) if cache
+              else np.empty((len(jobs), size, size, 3), np.uint8))
+    bad, ex = [], None
+    try:
+        ex = ProcessPoolExecutor(workers) if workers > 1 and len(jobs) > 256 else None
+        results = ex.map(_decode_star, jobs, chunksize=64) if ex else (decode_face(*j) for j in jobs)
+        for i, (a, why) in enumerate(tqdm(results, **bar)):
+            if why: bad.append((paths[i], why))
+            else: images[i] = a
+        if bad:
+            lines = '\n'.join(f"  {p}: {why}" for p, why in bad[:20]) + (f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else '')
+            raise DataError(f"{len(bad)} image(s) could not be decoded; replace or remove them:\n{lines}")
+        if not cache: return images
+        images.flush(); del images
         os.replace(tmp, cached)  # atomic: an interrupted write never leaves a half file under the real name
-    return images
+    finally:
+        if ex: ex.shutdown(cancel_futures=True)
+        if cache and tmp.exists(): tmp.unlink()
+    return np.load(cached, mmap_mode='r' if mapped else None)
+
+def read_rows(images, # (N, ...) array, in memory or memory-mapped (`decode_images`)
+              idx): # rows to read
+    "`images[idx]` as a new in-memory array; from a memory map, read in file order, and the map's pages released after (resident memory stays at one batch)."
+    idx = np.asarray(idx)
+    if not isinstance(images, np.memmap): return images[idx]
+    order = np.argsort(idx, kind='stable')
+    out = np.empty((len(idx), *images.shape[1:]), images.dtype)
+    out[order] = images[idx[order]]
+    m = getattr(images, '_mmap', None) or getattr(getattr(images, 'base', None), '_mmap', None)
+    if m is not None and hasattr(m, 'madvise'):
+        import mmap as _mm
+        m.madvise(_mm.MADV_DONTNEED)  # the file's pages leave this process (they stay in the system's file cache)
+    return out
 
 # %% ../nbs/00_data.ipynb #cc3eabd0
 IMAGE_FOLDERS = ('lfw-deepfunneled', 'lfw_deepfunneled', 'lfw_funneled', 'lfw-funneled', 'lfw')
@@ -541,21 +577,33 @@ def load_identity_folder(root, # folder with one subfolder of images per person
                          size=64, crop=None, # (left, top, right, bottom) box as fractions; None: the whole image
                          min_images=1, # drop people with fewer images
                          exclude=(), # names of people to drop (say, LFW's people)
-                         pairs_per_fold=None, seed=0, cache=True, progress=True):
-    "An identity-folder dataset (`root/<person>/<image>`) with a generated LFW-shaped protocol."
+                         pairs_per_fold=None, seed=0, cache=True, progress=True,
+                         protocol=None, # a folder of LFW-style protocol files to use (say, one a run wrote); None: generate one
+                         mmap='auto'): # read the decoded faces through a memory map (`decode_images`): True, False, or 'auto' (past 2 GiB)
+    "An identity-folder dataset (`root/<person>/<image>`, any image format Pillow opens) with a generated (or given) LFW-shaped protocol."
+    _COMMON = ('.jpg', '.png', '.bmp', '.webp', '.pgm', '.ppm', '.tif', '.tiff', '.gif')
     root = Path(root).expanduser()
     if not root.is_dir(): raise DataError(f"identity folder {root} does not exist: expected {root}/<person>/<image>.jpg")
-    exclude, files, counts = set(exclude), [], {}
+    exclude, files, counts, few = set(exclude), [], {}, 0
     for d in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in exclude):
-        imgs = sorted(f.name for f in d.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+        imgs = sorted(f.name for f in d.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
         if len(imgs) >= min_images:
             counts[d.name] = len(imgs)
             files += [f"{d.name}/{f}" for f in imgs]
-    if not counts: raise DataError(f"{root}: no person folder with at least {min_images} image(s) ({'/'.join(IMAGE_SUFFIXES)})")
+        else: few += 1
+    if not counts:
+        shown = ', '.join(s.lstrip('.') for s in IMAGE_SUFFIXES if s in _COMMON) + ', ...'
+        raise DataError(f"{root}: no person folder with at least {min_images} image(s) (any format Pillow opens: {shown})"
+                        + (f"; {few} folder(s) have fewer" if few else ''))
     names = sorted(counts)
-    images = decode_images(root, files, size, crop, cache=cache, progress=progress)
-    return FaceData(images, *person_numbers(names, counts), names, make_protocol(counts, pairs_per_fold=pairs_per_fold, seed=seed),
-                    f"folder:{root}", files)
+    images = decode_images(root, files, size, crop, cache=cache, progress=progress, mmap=mmap if cache else False)
+    if protocol is not None: proto = read_protocol(protocol, counts, verify=False)  # a generated protocol has no official checksum
+    else:
+        if sum(c >= 2 for c in counts.values()) < 2:
+            raise DataError(f"{root}: verification pairs need people with two images or more; {sum(c >= 2 for c in counts.values())} of the "
+                            f"{len(counts)} person folder(s) have two")
+        proto = make_protocol(counts, pairs_per_fold=pairs_per_fold, seed=seed)
+    return FaceData(images, *person_numbers(names, counts), names, proto, f"folder:{root}", files)
 
 # %% ../nbs/00_data.ipynb #1a9d9766
 def read_name_list(path):

@@ -216,7 +216,11 @@ def read_checkpoint(path, device='cpu'):
 def load_model(path, device='cpu'):
     "The network saved in `path` (by `save_model` or a training checkpoint), in eval mode: the file says what to build."
     state = read_checkpoint(path, device)
-    model = create_model(state['spec'])
-    model.load_state_dict(state['model'])
+    try:
+        model = create_model(state['spec'])
+        model.load_state_dict(state['model'])
+    except (RuntimeError, TypeError, ValueError, KeyError) as e:  # an unknown architecture, other arguments, weights of other shapes
+        raise ValueError(f"{path}: its network cannot be built as its spec says (written by another version of rtml?): "
+                         f"{str(e).strip().splitlines()[0][:200]}") from None
     return model.to(device).eval()
 

@@ -14,7 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .config import Registry, check_config, config_dict, config_from_dict, option, parse_eps
-from .data import FaceData
+from .data import FaceData, read_rows
 from .models import create_model, load_model, model_spec, read_checkpoint
 from .losses import LOSSES, PAIR_LOSSES, make_loss, pk_batch_count, pk_batches
 from .attacks import metric_loss, pgd
@@ -269,9 +269,10 @@ def train_source(data:FaceData, # faces
     torch.manual_seed(cfg.seed)
     rows = np.asarray(rows)
     people, y_all = np.unique(data.person[rows], return_inverse=True)
-    x_all = torch.from_numpy(np.ascontiguousarray(data.images[rows])).permute(0, 3, 1, 2)  # uint8, (N, C, H, W)
+    mapped = isinstance(data.images, np.memmap)  # a memory-mapped cache (00_data): each batch is read from disk, the whole set never is
+    x_all = None if mapped else torch.from_numpy(np.ascontiguousarray(data.images[rows])).permute(0, 3, 1, 2)  # uint8, (N, C, H, W)
     y_all = torch.as_tensor(y_all)
-    if device.type == 'cuda' and x_all.numel() < 0.25 * torch.cuda.get_device_properties(device).total_memory:
+    if device.type == 'cuda' and not mapped and x_all.numel() < 0.25 * torch.cuda.get_device_properties(device).total_memory:
         x_all, y_all = x_all.to(device), y_all.to(device)  # decoded faces kept on the GPU: batches are cut and augmented there
     model = build_source(cfg, data.images.shape[1]).to(device, memory_format=torch.channels_last)  # 25% faster on CPU
     loss_fn = make_loss(cfg.loss, len(people), cfg.emb_dim)
@@ -283,8 +284,9 @@ def train_source(data:FaceData, # faces
         order = (pk_batches(y_all, *cfg.pk, generator=gen) if pair_based
                  else torch.randperm(len(rows), generator=gen)[:steps * cfg.batch_size].split(cfg.batch_size))
         for idx in order:
-            idx = idx.to(x_all.device)
-            x = x_all[idx].to(device, non_blocking=True).float().div_(255).contiguous(memory_format=torch.channels_last)
+            if mapped: x = torch.from_numpy(read_rows(data.images, rows[idx.cpu().numpy()])).permute(0, 3, 1, 2).to(device)
+            else: idx = idx.to(x_all.device); x = x_all[idx].to(device, non_blocking=True)
+            x = x.float().div_(255).contiguous(memory_format=torch.channels_last)
             if cfg.augment: x = augment_batch(x, gen).contiguous(memory_format=torch.channels_last)
             yield {'x': x, 'y': y_all[idx]}
     history = fit(model, batches, terms, cfg.epochs, steps, cfg.lr, cfg.weight_decay, cfg.seed, device, cfg.amp,
