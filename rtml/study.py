@@ -92,7 +92,7 @@ class StudyConfig:
     target_epochs: int = option(10, "epochs of every student and target trained alone", low=1)
     small_view: int = option(16, "side of the grey view of the view16 regime", low=4)
     label_fractions: tuple = option((0.0, 0.1), "shares of the new_ids target's identities whose labels its students may use", low=0, high=1)
-    label_weights: tuple = option((0.1, 0.3, 1.0), "weights of the labelled loss tried for a new_ids student with labels (the best on validation is used)", low=0)
+    label_weights: tuple = option((0.01, 0.03, 0.1, 0.3, 1.0), "weights of the labelled loss tried for a new_ids student with labels (the best on validation is used)", low=0)
     val_people: float = option(0.05, "share of the DevTrain people held out for validation (every choice is made there)", low=0, high=0.5)
     val_pairs: int = option(300, "same (and different) validation pairs", low=10)
     control_epochs: tuple = option((2, 3, 4, 6), "epochs tried for the matched-accuracy standard teacher", low=1)
