@@ -188,7 +188,8 @@ def evaluate_checkpoint(args):
     data = faces_from_args(args, size=shape[-1])
     pairs = data.view1().test if args.protocol == 'view1' else data.view2_pairs()  # one saved network: every pair, nothing trained here
     ev_cfg = config_from_args(args, EvalConfig, '', EvalConfig()).check()
-    name = args.name or Path(args.checkpoint).parent.name or 'network'
+    where = Path(args.checkpoint).resolve().parent
+    name = args.name or (f"{where.parent.name}/{where.name}" if where.parent.name else where.name)  # a pipeline run's ROW/SPLIT
     t0 = time.time()
     ev = evaluate(model, data, pairs, ev_cfg.attacks(), flip=ev_cfg.flip, attacked_pairs=ev_cfg.attacked_pairs, seed=args.seed or 0)
     rows, shifted = {name: ev}, {}
@@ -341,7 +342,7 @@ def make_parser():
     from rtml.study import SHIFTS
     p.add_argument('--shift', action='append', choices=list(SHIFTS), metavar='SHIFT',
                    help=f"also score shifted test faces (may be repeated): {'; '.join(f'{k}: {SHIFTS.help(k)}' for k in SHIFTS)}".replace('%', '%%'))
-    p.add_argument('--name', help='the row name (default: the checkpoint\'s folder)')
+    p.add_argument('--name', help="the row name (default: the checkpoint's folder and the one above it: a pipeline run's ROW/SPLIT)")
     p.add_argument('--out', default='runs/evaluate', help='output folder (default: runs/evaluate)')
     p.set_defaults(func=evaluate_checkpoint)
     p = sub.add_parser('download-lfw', help="download LFW through scikit-learn's fetcher", description=download_lfw.__doc__)

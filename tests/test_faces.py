@@ -100,7 +100,7 @@ def test_evaluate_a_saved_network(pipeline_on_faces, pgm):
         assert r.returncode == 0, r.stderr[-3000:]
         res = json.loads((out / 'results.json').read_text())
         assert set(res['shifted']) == {'jpeg30', 'align'} and 'accuracy_at_clean_thresholds' in res['shifted']['jpeg30']
-        assert 'pgd2x1@1/255' in res['view1']['attacked']
+        assert 'pgd2x1@1/255' in res[f'{net}/view1']['attacked']
         assert 'jpeg30 faces' in (out / 'results.md').read_text()
     # on other faces: the built-in synthetic faces (no --faces, no LFW)
     r = run_rtml('evaluate', str(d / 'run' / 'source_standard' / 'view1' / 'checkpoint.pt'), '--attack-eps', '1/255', '--attack-steps', '1',
