@@ -502,12 +502,13 @@ def decode_images(root, files, size=64, crop=None, cache=True, workers=None, pro
     return np.load(cached, mmap_mode='r' if mapped else None)
 
 def read_rows(images, # (N, ...) array, in memory or memory-mapped (`decode_images`)
-              idx): # rows to read
-    "`images[idx]` as a new in-memory array; from a memory map, read in file order, and the map's pages released after (resident memory stays at one batch)."
+              idx, # rows to read
+              out=None): # an array to read them into (reused batch after batch: no new large buffer, no heap growth)
+    "`images[idx]` as an in-memory array; from a memory map, read in file order, and the map's pages released after (resident memory stays at one batch)."
     idx = np.asarray(idx)
     if not isinstance(images, np.memmap): return images[idx]
     order = np.argsort(idx, kind='stable')
-    out = np.empty((len(idx), *images.shape[1:]), images.dtype)
+    out = np.empty((len(idx), *images.shape[1:]), images.dtype) if out is None else out[:len(idx)]
     out[order] = images[idx[order]]
     m = getattr(images, '_mmap', None) or getattr(getattr(images, 'base', None), '_mmap', None)
     if m is not None and hasattr(m, 'madvise'):

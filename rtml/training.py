@@ -256,6 +256,13 @@ def build_source(cfg:SourceConfig, input_size=64):
     "The source network `cfg` describes."
     return create_model(source_spec(cfg, input_size))
 
+def _large_buffers_to_os():
+    "Ask glibc to serve allocations over 1 MiB from mmap, handed back when freed: a batch's buffers then never pile up in the heap (measured in bench_memmap.py)."
+    try:
+        import ctypes
+        ctypes.CDLL('libc.so.6').mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD; without glibc (macOS, Windows) nothing changes
+    except (OSError, AttributeError): pass
+
 def train_source(data:FaceData, # faces
                  rows, # rows of `data` to train on (a split's `train`)
                  cfg:SourceConfig=None,
@@ -271,6 +278,8 @@ def train_source(data:FaceData, # faces
     people, y_all = np.unique(data.person[rows], return_inverse=True)
     mapped = isinstance(data.images, np.memmap)  # a memory-mapped cache (00_data): each batch is read from disk, the whole set never is
     x_all = None if mapped else torch.from_numpy(np.ascontiguousarray(data.images[rows])).permute(0, 3, 1, 2)  # uint8, (N, C, H, W)
+    buf = np.empty((max(cfg.batch_size, cfg.pk[0] * cfg.pk[1]), *data.images.shape[1:]), np.uint8) if mapped else None  # one batch, reused
+    if mapped: _large_buffers_to_os()
     y_all = torch.as_tensor(y_all)
     if device.type == 'cuda' and not mapped and x_all.numel() < 0.25 * torch.cuda.get_device_properties(device).total_memory:
         x_all, y_all = x_all.to(device), y_all.to(device)  # decoded faces kept on the GPU: batches are cut and augmented there
@@ -284,7 +293,7 @@ def train_source(data:FaceData, # faces
         order = (pk_batches(y_all, *cfg.pk, generator=gen) if pair_based
                  else torch.randperm(len(rows), generator=gen)[:steps * cfg.batch_size].split(cfg.batch_size))
         for idx in order:
-            if mapped: x = torch.from_numpy(read_rows(data.images, rows[idx.cpu().numpy()])).permute(0, 3, 1, 2).to(device)
+            if mapped: x = torch.from_numpy(read_rows(data.images, rows[idx.cpu().numpy()], buf)).permute(0, 3, 1, 2).to(device)
             else: idx = idx.to(x_all.device); x = x_all[idx].to(device, non_blocking=True)
             x = x.float().div_(255).contiguous(memory_format=torch.channels_last)
             if cfg.augment: x = augment_batch(x, gen).contiguous(memory_format=torch.channels_last)
