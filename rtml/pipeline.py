@@ -282,8 +282,8 @@ def claim_verdict(evals:dict, # row -> `Evaluation` (with its similarities) or `
     ev = {k: evals[k] for k in rows}
     acc = {k: (e.clean if isinstance(e, Evaluation) else e).accuracy for k, e in ev.items()}
     pct = lambda v: f"{100 * v:.1f}%"
-    head = (f"Targets: imitating the robust source {pct(acc[rows[2]])}, imitating the standard source {pct(acc[rows[1]])}, "
-            f"alone {pct(acc[rows[0]])}.")
+    head = (f"The claim (imitating the robust source > imitating the standard source > target alone), read with intervals: "
+            f"{pct(acc[rows[2]])} vs {pct(acc[rows[1]])} vs {pct(acc[rows[0]])}.")
     have = pairs is not None and all(isinstance(e, Evaluation) and e.sims is not None and len(e.sims) == len(pairs) for e in ev.values())
     if not have: return head + " (No similarities were given: point estimates only, which cannot say whether a difference is real.)"
     parts = []
