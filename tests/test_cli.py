@@ -14,7 +14,7 @@ def run(*args, env_extra=None):
     return subprocess.run([RTML, *args], capture_output=True, text=True, env=env, timeout=600)
 
 
-@pytest.mark.parametrize('cmd', [[], ['baselines'], ['download-lfw'], ['info']])
+@pytest.mark.parametrize('cmd', [[], ['baselines'], ['download-lfw'], ['info'], ['study'], ['evaluate']])
 def test_help(cmd):
     r = run(*cmd, '--help')
     assert r.returncode == 0 and 'usage: rtml' in r.stdout
