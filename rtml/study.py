@@ -19,7 +19,7 @@ from .attacks import Attack, attack_pairs, pair_attack
 from .evaluation import attack_subset, evaluate, paired_bootstrap, bootstrap_verdict
 from .training import ROBUST, SourceConfig, train_source, load_source
 from .transfer import TargetConfig, train_target, teacher_embeddings, load_target
-from .pipeline import PRESETS
+from .pipeline import PRESETS, _write_json  # atomic JSON, as the pipeline writes its steps
 
 # %% auto #0
 __all__ = ['SHIFTS', 'REGIMES', 'shift_align', 'shift_jpeg', 'shift_blur', 'shift_noise', 'shift_light', 'shifted_faces',
@@ -231,10 +231,6 @@ def _parse_unit(name):
     seed = int(parts[-1][4:])
     if parts[0] == 'control': return 'control', None, seed
     return parts[0], float(parts[1][3:]) / 255, seed
-
-def _write_json(path, obj):
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix('.tmp'); tmp.write_text(json.dumps(obj, indent=1)); tmp.replace(path)
 
 def _tag(rec, cfg):
     "The folder (under the unit's runs folder) of a record's network."
