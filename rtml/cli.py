@@ -155,16 +155,37 @@ def compare(args):
     compare_sources(data, preset, variants, args.out, resume=args.resume, progress=not args.quiet)
 
 # %% ../nbs/90_cli.ipynb #4ea7f02f
+def _study_worker(args, worker:int, threads:int):
+    "One process of `rtml study --workers N`: `threads` threads, the next ready unit each time, its log lines marked."
+    import torch
+    torch.set_num_threads(threads)
+    from rtml.study import Study, StudyConfig
+    cfg = config_from_args(args, StudyConfig, '', StudyConfig())
+    Study(faces_from_args(args), cfg, args.results, args.runs, progress=False,
+          log=lambda m: print(f"[worker {worker}] {m}", flush=True)).run(args.max_units, resume=True)
+
 def study(args):
     "Run the robustness-transfer study of 13_study unit by unit (resumable): its small results (commit them) go to --results, checkpoints to --runs."
-    from rtml.study import Study, StudyConfig, verdict_table
+    from rtml.study import Study, StudyConfig, verdict_table, write_summary
     cfg = config_from_args(args, StudyConfig, '', StudyConfig())
     data = faces_from_args(args)
-    s = Study(data, cfg, args.results, args.runs, progress=not args.quiet)
-    summary = s.run(args.max_units, args.resume)
+    s = Study(data, cfg, args.results, args.runs, progress=not args.quiet and args.workers == 1)
+    if args.workers == 1: summary = s.run(args.max_units, args.resume)
+    else:  # processes of a few threads each keep two small cores busier than one process of all of them (benchmarks/README.md)
+        import multiprocessing, torch
+        s.check_config_file(args.resume)
+        threads = args.threads or max(1, torch.get_num_threads() // args.workers)
+        ctx = multiprocessing.get_context('spawn')
+        procs = [ctx.Process(target=_study_worker, args=(args, i, threads)) for i in range(args.workers)]
+        for p in procs: p.start()
+        for p in procs: p.join()
+        failed = [i for i, p in enumerate(procs) if p.exitcode]
+        if failed: raise SystemExit(f"worker {', '.join(map(str, failed))} failed (its error is above); the units already done are kept: run again with --resume")
+        summary = write_summary(s.results, cfg, s.pairs)
     print(f"{len(summary['units_done'])} units done, {len(summary['units_left'])} left; {summary['wall_seconds'] / 3600:.2f} h on the clock ({summary['cpu_seconds'] / 3600:.2f} processor hours) so far")
     if summary['verdicts']: print(verdict_table(summary))
     print(f"wrote {Path(args.results) / 'summary.json'}{'; continue with --resume' if summary['units_left'] else ''}")
+
 
 # %% ../nbs/90_cli.ipynb #61c22167
 def keep_protocol(data, out):
@@ -332,6 +353,8 @@ def make_parser():
     p.add_argument('--max-units', type=int, metavar='N', help='stop after N units of work (default: run them all)')
     p.add_argument('--resume', action='store_true', help='continue the study in --results')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
+    p.add_argument('--workers', type=int, default=1, metavar='N', help='processes sharing the study, each taking the next unit that is ready (default: 1)')
+    p.add_argument('--threads', type=int, metavar='N', help="threads of each worker's PyTorch (default: the cores divided by --workers)")
     p.set_defaults(func=study)
     p = sub.add_parser('evaluate', help='score a saved network (source or target) on any faces, clean, under attack and on shifted faces',
                        description=evaluate_checkpoint.__doc__)

@@ -403,14 +403,63 @@ class Study:
                 _write_json(self.unit_path(name), u)
                 self.log(f"{name}: transfer readings from {src} added")
 
-    def run(self, max_units=None, resume=False):
-        "Run every unit not yet done (at most `max_units` this call), add pending transfer readings, write summary.json."
+    def ready(self, name):
+        "Whether `name` can start now: the label-weight choice and the matched control's choice come from the units that make them."
+        cfg, first = self.cfg, self.cfg.seeds[0]
+        domain, eps, seed = _parse_unit(name)
+        if domain == 'half' and max(cfg.label_fractions) > 0 and name != f"half-eps0-seed{first}":
+            return (self.results / 'choices.json').is_file()  # made by the first seed's standard new_ids unit (its teacher)
+        if domain == 'control' and not (self.results / 'control.json').is_file():
+            primary = [n for n in study_units(cfg) if n.startswith('half-') and _parse_unit(n)[1] == cfg.primary_eps]
+            return seed == first and all(self.done(n) for n in primary)  # one unit chooses the epochs, from every primary teacher
+        return True
+
+    def claim(self, name):
+        "Take unit `name` for this process (a file in the runs folder naming its pid); False when a live process holds it."
+        import os
+        path = self.runs / 'claims' / f"{name}.pid"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                os.write(fd, str(os.getpid()).encode()); os.close(fd)
+                return True
+            except FileExistsError:
+                try: pid = int(path.read_text() or 0)
+                except (OSError, ValueError): pid = 0
+                if pid == os.getpid(): return True
+                if pid and _alive(pid): return False
+                path.unlink(missing_ok=True)  # a stale claim: its process is gone
+        return False
+
+    def release(self, name): (self.runs / 'claims' / f"{name}.pid").unlink(missing_ok=True)
+
+    def run(self, max_units=None, resume=False, wait=20.0):
+        "Run every unit not yet done (at most `max_units` this call), add pending transfer readings, write summary.json. Several processes may run one study: each claims the next unit that is ready (others wait `wait` seconds and look again)."
         self.check_config_file(resume)
-        todo = [n for n in study_units(self.cfg) if not self.done(n)]
-        for name in todo[:max_units]:
-            self.run_unit(name); self.finish_transfer()
+        ran = 0
+        while max_units is None or ran < max_units:
+            todo = [n for n in study_units(self.cfg) if not self.done(n)]
+            if not todo: break
+            name = next((n for n in todo if self.ready(n) and self.claim(n)), None)
+            if name is None:
+                held = [n for n in todo if (self.runs / 'claims' / f"{n}.pid").is_file()]
+                if not held: raise RuntimeError(f"no unit of {', '.join(todo)} can start and no process is running one")
+                time.sleep(wait); continue  # another process is making what the rest needs
+            try:
+                if not self.done(name): self.run_unit(name); ran += 1  # done meanwhile by a process that claimed it before us
+            finally: self.release(name)
+            self.finish_transfer()
         self.finish_transfer()
         return write_summary(self.results, self.cfg, self.pairs)
+
+def _alive(pid):
+    import os
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
 
 # %% ../nbs/13_study.ipynb #45317cd1
 def _unit_records(results):

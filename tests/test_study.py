@@ -20,12 +20,12 @@ def run(d, *extra):
 
 @pytest.fixture(scope='module')
 def study(tmp_path_factory):
-    "A tiny study run in two calls: three units, then (resumed) the rest."
+    "A tiny study run in two calls: three units, then (resumed, by two workers) the rest."
     d = tmp_path_factory.mktemp('study')
     first = run(d, '--max-units', '3')
     assert first.returncode == 0, first.stderr[-3000:]
     partial = json.loads((d / 'results' / 'summary.json').read_text())
-    rest = run(d, '--resume')
+    rest = run(d, '--resume', '--workers', '2')
     assert rest.returncode == 0, rest.stderr[-3000:]
     return d, partial, json.loads((d / 'results' / 'summary.json').read_text()), rest
 
@@ -37,6 +37,39 @@ def test_resume_runs_only_what_is_left(study):
     for name in partial['units_done']: assert f"{name}: teacher" not in rest.stdout, f"{name} ran again after --resume"
     again = run(d)  # not resumed: refused, nothing lost
     assert again.returncode == 2 and '--resume' in again.stderr
+
+
+def test_two_workers_share_the_units(study):
+    d, partial, summary, rest = study
+    left = [n for n in summary['units_done'] if n not in partial['units_done']]
+    for name in left: assert rest.stdout.count(f"] {name}: teacher") == 1, f"{name} ran {rest.stdout.count(f'] {name}: teacher')} times"
+    assert '[worker 0]' in rest.stdout and '[worker 1]' in rest.stdout
+    assert not list((d / 'runs' / 'claims').glob('*.pid')), "a claim outlived its unit"
+
+
+def test_claims_and_readiness(tmp_path):
+    import os, subprocess, sys
+    from rtml.data import synthetic_faces
+    from rtml.study import Study, StudyConfig
+    s = Study(synthetic_faces(n_people=40, images=(2, 4), seed=0), StudyConfig(seeds=(0, 1), epsilons=(0, 1 / 255)), tmp_path / 'results', tmp_path / 'runs')
+    claims = tmp_path / 'runs' / 'claims'
+    assert s.claim('half-eps0-seed0') and s.claim('half-eps0-seed0')  # ours, and ours again
+    (claims / 'half-eps1-seed0.pid').write_text(str(os.getppid()))  # a live process holds it
+    assert not s.claim('half-eps1-seed0')
+    gone = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'], capture_output=True, text=True).stdout.strip()
+    (claims / 'half-eps0-seed1.pid').write_text(gone)  # its process has ended: the claim is stale
+    assert s.claim('half-eps0-seed1') and (claims / 'half-eps0-seed1.pid').read_text() == str(os.getpid())
+    s.release('half-eps0-seed1'); assert not (claims / 'half-eps0-seed1.pid').exists()
+    # the label weight comes from the first seed's standard new_ids unit; the control's epochs from every primary teacher
+    assert s.ready('half-eps0-seed0') and s.ready('all-eps1-seed1')
+    assert not s.ready('half-eps1-seed0') and not s.ready('control-seed0') and not s.ready('control-seed1')
+    (tmp_path / 'results').mkdir(); (tmp_path / 'results' / 'choices.json').write_text('{}')
+    assert s.ready('half-eps1-seed0') and not s.ready('control-seed0')
+    (tmp_path / 'results' / 'units').mkdir()
+    for n in ('half-eps1-seed0', 'half-eps1-seed1'): s.unit_path(n).write_text('{}')
+    assert s.ready('control-seed0') and not s.ready('control-seed1')
+    (tmp_path / 'results' / 'control.json').write_text('{}')
+    assert s.ready('control-seed1')
 
 
 def test_other_settings_cannot_resume(study):
