@@ -105,7 +105,7 @@ def plot_similarity_distributions(scores:dict, # {title: (similarities, same)} o
                                   size=3.2):
     "Histograms (with density curves) of same-person and different-person pair similarities, one panel per entry."
     import matplotlib.pyplot as plt, seaborn as sns
-    fig, axs = plt.subplots(1, len(scores), figsize=(size * len(scores), size * .8), squeeze=False, sharey=True)
+    fig, axs = plt.subplots(1, len(scores), figsize=(size * len(scores), size * .8), squeeze=False)  # own y scales: a narrow panel's density would flatten the others
     for ax, (title, (s, same)) in zip(axs[0], scores.items()):
         same = np.asarray(same, bool)
         kind = np.where(same, 'same person', 'different people')
@@ -132,7 +132,10 @@ def plot_roc_overlay(clean:dict, # {name: VerificationReport} on clean pairs
     for name, r in (attacked or {}).items():
         far, tar = r.roc_points(400)
         ax.step(far, tar, where='post', ls='--', color=colours.get(name), label=f"{name}, {label} (AUC {r.auc:.3f})")
-    ax.legend(fontsize=7, loc='lower right')
+    lines = {l.get_label(): l for l in ax.get_lines() if not l.get_label().startswith('_')}
+    order = [k for n in clean for k in lines if k.startswith(f"{n} (AUC") or k.startswith(f"{n}, {label} (AUC")]  # each network's clean, then attacked
+    ax.legend([lines[k] for k in order], order, fontsize=7, loc='upper left', bbox_to_anchor=(1.02, 1), frameon=False)
+    fig.set_size_inches(8, 4); fig.tight_layout()
     return fig
 
 # %% ../nbs/11_visualize.ipynb #f0c443c0
@@ -193,13 +196,15 @@ def plot_training_curves(histories:dict, # {name: history, history.json path or 
     hs = {k: read_history(h) for k, h in histories.items()}
     keys = keys or sorted({k for h in hs.values() for r in h for k, v in r.items() if k not in _NOT_CURVES and isinstance(v, (int, float))})
     fig, axs = plt.subplots(1, len(keys), figsize=(size * len(keys), size * .8), squeeze=False)
+    colours = {name: f"C{i % 10}" for i, name in enumerate(hs)}  # one colour per run, the same in every panel
     for ax, key in zip(axs[0], keys):
         for name, h in hs.items():
             pts = [(r.get('epoch', i + 1), r[key]) for i, r in enumerate(h) if key in r]
-            if pts: ax.plot(*zip(*pts), marker='o', ms=3, label=name)
+            if pts: ax.plot(*zip(*pts), marker='o', ms=3, color=colours[name], label=name)
         ax.set_title(key, fontsize=9); ax.set_xlabel('epoch'); ax.grid(alpha=.3)
-    axs[0][0].legend(fontsize=7)
-    fig.tight_layout()
+    handles = [plt.Line2D([], [], color=c, marker='o', ms=3) for c in colours.values()]
+    fig.tight_layout(rect=(0, 0, 1, .86))
+    fig.legend(handles, list(colours), loc='upper center', ncol=min(len(colours), 4), fontsize=7, frameon=False)  # one legend for the figure
     return fig
 
 # %% ../nbs/11_visualize.ipynb #e26dd7a2
