@@ -8,7 +8,58 @@ import copy, json, shutil
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SOLUTION_MARK', 'is_solution', 'student_copy', 'write_student_copies']
+__all__ = ['PLAN', 'RUN_SECONDS', 'SOLUTION_MARK', 'plan_table', 'is_solution', 'student_copy', 'write_student_copies']
+
+# %% ../nbs/12_course.ipynb #6307ac44
+PLAN = [  # (lesson, notebooks, what they teach), in teaching order
+    ('1', ('00_data',), "LFW's protocols (View 1, View 2's ten folds), reading them with errors that name the line; synthetic faces; the target's views (grey low-resolution, LBP)"),
+    ('2', ('01_verification',), 'cosine similarity, the ROC naive then vectorised, 10-fold accuracy with thresholds from the other folds, AUC, EER, TAR@FAR, each checked against scikit-learn'),
+    ('3', ('01a_baselines',), 'Eigenfaces and LBP with chi-square: what pixels alone reach on LFW'),
+    ('4', ('00a_config', '02_models', '03_losses'), 'registries and settings declared once; a small ResNet source and ShuffleNetV2 targets, their costs, self-describing checkpoints; contrastive, triplet, multi-similarity, normalised softmax, CosFace, ArcFace'),
+    ('5', ('04_attacks', '04b_evaluation'), 'FGSM then PGD against metric objectives: the batch loss, the embedding shift, dodging and impersonation; attacks with restarts; `evaluate`: clean and attacked reports with consistent thresholds, Precision@1 and MAP@R'),
+    ('6', ('05_robust_source',), 'a plain adversarial training loop, then `fit` and its training terms: joint adversarial training (clean + adversarial loss), checkpoints and resume; accuracy clean and under attack'),
+    ('7', ('06_imitation',), "imitation transfer: a target on a heterogeneous view learns the frozen source's embedding"),
+    ('8', ('07_pipeline',), 'every stage in one command, one table; what the small target saves'),
+    ('9', ('08_daml',), 'DAML: a generator of synthetic hard negatives'),
+    ('10', ('09_sft', '10_cam_softmax'), 'the spherical feature transform; Cam-Softmax and its schedule'),
+    ('11', ('11_visualize',), 'maps of embeddings clean and attacked, distributions, ROC overlays, explorers with sliders'),
+    ('12', ('90_cli', '12_course'), "the command line; a project of the students' own choosing"),
+    ('13', ('13_study',), 'does a robust source transfer better? A study that can answer it: budgets x seeds x target regimes, a matched-accuracy control, strong attacks against gradient masking, paired bootstrap intervals; the committed LFW results rendered'),
+    ('optional', ('04a_distributed',), 'data-parallel training in several processes (for a class with GPUs): why averaged gradients are exact, gathered pair losses, the check against one process'),
+]
+RUN_SECONDS = {  # each notebook top to bottom on the 2-core development machine, as benchmarks/bench_notebooks.py printed it
+    '00_data': 11,
+    '01_verification': 10,
+    '01a_baselines': 19,
+    '00a_config': 2,
+    '02_models': 31,
+    '03_losses': 8,
+    '04_attacks': 30,
+    '04b_evaluation': 13,
+    '05_robust_source': 145,
+    '06_imitation': 46,
+    '07_pipeline': 129,
+    '08_daml': 27,
+    '09_sft': 25,
+    '10_cam_softmax': 25,
+    '11_visualize': 53,
+    '90_cli': 18,
+    '12_course': 4,
+    '13_study': 13,
+    '04a_distributed': 11,
+}
+
+def _duration(s): return f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s"
+
+def plan_table(plan=PLAN, seconds=RUN_SECONDS):
+    "The lesson plan as a markdown table: lesson, notebooks, what they teach, run time top to bottom (2-core CPU)."
+    lines = ['| lesson | notebook | what it teaches | run time (2-core CPU) |', '|---|---|---|---|']
+    for lesson, names, what in plan:
+        t = [seconds[n] for n in names]
+        time = _duration(t[0]) if len(t) == 1 else ' + '.join(map(_duration, t)) + f" = {_duration(sum(t))}"
+        lines.append(f"| {lesson} | {', '.join(names)} | {what} | {time} |")
+    return '\n'.join(lines)
+
 
 # %% ../nbs/12_course.ipynb #18984f8e
 SOLUTION_MARK = '#| solution'

@@ -1,6 +1,6 @@
-"""Draw the diagram of the whole method into nbs/images/: method.png, and one copy per stage with that stage
-picked out (method-attack.png, method-robust.png, method-imitation.png, method-verification.png), which the
-notebooks that teach each stage show.
+"""Draw rtml's diagrams into nbs/images/: the whole method (method.png), a copy per stage with that stage picked
+out (method-attack.png, method-robust.png, method-imitation.png, method-verification.png) for the notebooks
+that teach each stage, settings declared once (config.png, 00a) and data-parallel training (ddp.png, 04a).
 
     python tools/diagram.py
 
@@ -71,8 +71,47 @@ def draw(stage=None):
     return fig
 
 
+def flow(boxes, arrows, title, size=(9, 3.6), lim=(10, 4)):
+    "A small box-and-arrow figure: `boxes` name -> (x, y, w, h, text, colour), `arrows` (from, to, label or None)."
+    fig, ax = plt.subplots(figsize=size)
+    ax.set_xlim(0, lim[0]); ax.set_ylim(0, lim[1]); ax.axis('off')
+    for x, y, w, h, text, c in boxes.values():
+        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle='round,pad=0.05,rounding_size=0.12', fc=c, ec=c, alpha=0.18, lw=0))
+        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle='round,pad=0.05,rounding_size=0.12', fc='none', ec=c, lw=1.3))
+        ax.text(x + w / 2, y + h / 2, text, ha='center', va='center', fontsize=8.5)
+    for a, b, label in arrows:
+        A, B = boxes[a], boxes[b]
+        ca, cb = (A[0] + A[2] / 2, A[1] + A[3] / 2), (B[0] + B[2] / 2, B[1] + B[3] / 2)
+        p, q = _edge(A, cb), _edge(B, ca)
+        ax.add_patch(FancyArrowPatch(p, q, arrowstyle='-|>', mutation_scale=12, lw=1.2, color='#555555'))
+        if label: ax.text((p[0] + q[0]) / 2, (p[1] + q[1]) / 2 + 0.12, label, fontsize=7.5, ha='center', color='#333333')
+    ax.set_title(title, fontsize=10, loc='left')
+    fig.tight_layout()
+    return fig
+
+
+CONFIG = ({'field': (0.2, 1.4, 3.0, 1.2, "one declaration:\nepochs: int = option(12,\n    'training epochs', low=1)", COLOURS['robust']),
+           'flag': (4.0, 3.0, 2.6, 0.8, 'a flag: --epochs N\n(help, default, choices)', COLOURS['verification']),
+           'check': (4.0, 1.6, 2.6, 0.8, 'a check: epochs >= 1,\nerror names the flag', COLOURS['attack']),
+           'saved': (4.0, 0.2, 2.6, 0.8, 'a saved config:\nconfig.json, checkpoints', COLOURS['imitation']),
+           'resume': (7.4, 0.2, 2.4, 0.8, 'resume refuses\nother settings', COLOURS[None])},
+          [('field', 'flag', None), ('field', 'check', None), ('field', 'saved', None), ('saved', 'resume', None)],
+          'Settings declared once (00a): every use is made from the same field')
+DDP = ({'batch': (0.2, 1.6, 1.8, 0.9, 'global batch\n(the same draw\nin every process)', COLOURS[None]),
+        'p0': (2.8, 2.7, 2.4, 0.9, 'process 0: half the batch\nforward, backward', COLOURS['robust']),
+        'p1': (2.8, 0.4, 2.4, 0.9, 'process 1: the other half\nforward, backward', COLOURS['robust']),
+        'avg': (6.0, 1.6, 1.8, 0.9, 'all-reduce:\naverage gradients', COLOURS['attack']),
+        'step': (8.4, 1.6, 1.5, 0.9, 'the same\noptimiser step\neverywhere', COLOURS['imitation'])},
+       [('batch', 'p0', None), ('batch', 'p1', None), ('p0', 'avg', 'gradients'), ('p1', 'avg', 'gradients'), ('avg', 'step', None)],
+       'Data-parallel training (04a): averaged gradients are the whole batch\'s gradient')
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
+    for name, (boxes, arrows, title) in (('config.png', CONFIG), ('ddp.png', DDP)):
+        fig = flow(boxes, arrows, title)
+        fig.savefig(OUT / name, dpi=110); plt.close(fig)
+        print(f"wrote {OUT / name}")
     for stage in (None, *LABELS):
         fig = draw(stage)
         path = OUT / ('method.png' if stage is None else f"method-{stage}.png")
