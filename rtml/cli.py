@@ -167,22 +167,35 @@ def _study_worker(args, worker:int, threads:int):
 def study(args):
     "Run the robustness-transfer study of 13_study unit by unit (resumable): its small results (commit them) go to --results, checkpoints to --runs."
     from rtml.study import Study, StudyConfig, verdict_table, write_summary
+    for flag in ('workers', 'threads', 'max_units'):
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
+            raise SystemExit(f"--{flag.replace('_', '-')} must be at least 1, got {getattr(args, flag)}")
     cfg = config_from_args(args, StudyConfig, '', StudyConfig())
     data = faces_from_args(args)
     s = Study(data, cfg, args.results, args.runs, progress=not args.quiet and args.workers == 1)
     if args.workers == 1: summary = s.run(args.max_units, args.resume)
-    else:  # processes of a few threads each keep two small cores busier than one process of all of them (benchmarks/README.md)
+    else:  # processes of a few threads each keep two small cores busier than one process of all of them (benchmarks/bench_workers.py)
         import multiprocessing, torch
         s.check_config_file(args.resume)
         threads = args.threads or max(1, torch.get_num_threads() // args.workers)
         ctx = multiprocessing.get_context('spawn')
         procs = [ctx.Process(target=_study_worker, args=(args, i, threads)) for i in range(args.workers)]
         for p in procs: p.start()
-        for p in procs: p.join()
+        import signal
+        def stop(*_):  # stopping the study stops its workers
+            for p in procs: p.terminate()
+            sys.exit(143)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            for p in procs: p.join()
+        except KeyboardInterrupt:  # Ctrl-C reaches every worker too; each releases its unit, which --resume runs again
+            for p in procs: p.join(30)
+            raise SystemExit("stopped; the units already done are kept: run again with --resume")
         failed = [i for i, p in enumerate(procs) if p.exitcode]
         if failed: raise SystemExit(f"worker {', '.join(map(str, failed))} failed (its error is above); the units already done are kept: run again with --resume")
         summary = write_summary(s.results, cfg, s.pairs)
-    print(f"{len(summary['units_done'])} units done, {len(summary['units_left'])} left; {summary['wall_seconds'] / 3600:.2f} h on the clock ({summary['cpu_seconds'] / 3600:.2f} processor hours) so far")
+    print(f"{len(summary['units_done'])} units done, {len(summary['units_left'])} left; the units took {summary['wall_seconds'] / 3600:.2f} h "
+          f"(added up, {summary['cpu_seconds'] / 3600:.2f} processor hours) so far")
     if summary['verdicts']: print(verdict_table(summary))
     print(f"wrote {Path(args.results) / 'summary.json'}{'; continue with --resume' if summary['units_left'] else ''}")
 
@@ -350,7 +363,7 @@ def make_parser():
     add_config_args(p, StudyConfig, '', StudyConfig(), title='study', description='the design of the study (13_study)')
     p.add_argument('--results', default='results/study', help='folder of the small results, meant to be committed (default: results/study)')
     p.add_argument('--runs', default='runs/study', help='folder of the checkpoints (default: runs/study)')
-    p.add_argument('--max-units', type=int, metavar='N', help='stop after N units of work (default: run them all)')
+    p.add_argument('--max-units', type=int, metavar='N', help='stop after N units of work, each worker N with --workers (default: run them all)')
     p.add_argument('--resume', action='store_true', help='continue the study in --results')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
     p.add_argument('--workers', type=int, default=1, metavar='N', help='processes sharing the study, each taking the next unit that is ready (default: 1)')

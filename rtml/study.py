@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_study.ipynb #8bbb2783
 from __future__ import annotations
-import io, json, math, time
+import io, json, math, os, time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 import numpy as np
@@ -195,7 +195,8 @@ def read_network(model, faces:FaceData, pairs:Pairs, cfg:StudyConfig, hit, # the
     ev = evaluate(model, faces, pairs, retrieval=False)
     thr, sub = ev.clean.thresholds, pairs[hit]
     judged = lambda s, p=sub: verification_report(s, p.same, p.fold, fars=(), thresholds=thr).accuracy
-    rec = {'accuracy': ev.clean.accuracy, 'accuracy_std': ev.clean.accuracy_std, 'auc': ev.clean.auc, 'attacked': {}, 'shifted': {}}
+    rec = {'accuracy': ev.clean.accuracy, 'accuracy_std': ev.clean.accuracy_std, 'auc': ev.clean.auc, 'attacked': {}, 'shifted': {},
+           'thresholds': [float(t) for t in thr]}  # each fold's clean threshold: every later reading is judged with them
     arrays = {'sims': ev.sims}
     for label, (steps, restarts) in cfg.readings().items():
         if restarts > 1: continue  # read with the single starts' similarities below
@@ -247,7 +248,7 @@ class Study:
         self.test = data.view1().test
         self.hit = attack_subset(self.test, self.cfg.attacked_pairs, self.cfg.seed)
         self.faces, self.pairs = test_faces(data, self.test)
-        self._shifted = None
+        self._shifted, self._claims = None, {}
         self.transfer_label = f"transfer-pgd10@{self.cfg.attack_eps * 255:g}/255"  # crafted through the other source (its name: transfer_source)
 
     def check_config_file(self, resume):
@@ -275,7 +276,7 @@ class Study:
             if path.is_file():
                 s = transfer_similarities(model.cpu().eval(), self.faces, self.pairs[self.hit], np.load(path)['delta'])
                 sub = self.pairs[self.hit]
-                thr = verification_report(a['sims'], self.pairs.same, self.pairs.fold, fars=()).thresholds
+                thr = r['thresholds']  # the network's clean thresholds, as every reading of it
                 r['attacked'][self.transfer_label] = verification_report(s, sub.same, sub.fold, fars=(), thresholds=thr).accuracy
                 r['transfer_source'] = src
         rec.update(r); arrays[_key(rec)] = a
@@ -306,7 +307,9 @@ class Study:
             path = self.results / 'transfer' / f"{own}.npz"
             if not path.is_file():
                 path.parent.mkdir(parents=True, exist_ok=True)
-                np.savez_compressed(path, delta=craft_transfer(teacher, self.faces, self.pairs[self.hit], cfg.attack_eps, seed=cfg.seed))
+                tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")  # atomic: other processes read it while it is written
+                np.savez_compressed(tmp, delta=craft_transfer(teacher, self.faces, self.pairs[self.hit], cfg.attack_eps, seed=cfg.seed))
+                os.replace(tmp, path)
         base = dict(eps=eps * 255, seed=seed, variant=variant)
         regimes = ('new_ids',) if dom == 'half' else ('same', 'view16')
         trec = self._read(teacher, dict(regime=regimes[0], row='teacher', labels=None, **base, seconds=sum(h['seconds'] for h in hist)),
@@ -331,7 +334,9 @@ class Study:
                                                   variant=None, seconds=sum(x['seconds'] for x in h)), arrays, transfer_from=other))
         pending = [r['row'] + '/' + r['regime'] for r in records if self.transfer_label not in r['attacked']]
         (self.results / 'units').mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(self.results / 'units' / f"{name}.npz", **{f"{k}|{n}": v.astype(np.float16) for k, a in arrays.items() for n, v in a.items()})
+        tmp = self.results / 'units' / f"{name}.{os.getpid()}.tmp.npz"
+        np.savez_compressed(tmp, **{f"{k}|{n}": v.astype(np.float16) for k, a in arrays.items() for n, v in a.items()})
+        os.replace(tmp, self.results / 'units' / f"{name}.npz")  # before the JSON that marks the unit done
         _write_json(self.unit_path(name), {'unit': name, 'records': records, 'seconds': time.time() - t0, 'cpu_seconds': time.process_time() - c0,
                                            'threads': torch.get_num_threads(), 'transfer_pending': pending,
                                            'transfer_from': other, 'rtml': __version__})
@@ -393,7 +398,8 @@ class Study:
                 if self.transfer_label in r['attacked'] or not ckpt.is_file(): continue
                 model = (load_source if r['row'] == 'teacher' else load_target)(ckpt).eval()
                 key = _key({**r, 'regime': 'same' if r.get('shared_with') else r['regime']})
-                thr = verification_report(sims[f"{key}|sims"].astype(np.float64), self.pairs.same, self.pairs.fold, fars=()).thresholds
+                thr = (r['thresholds'] if 'thresholds' in r  # kept since rtml wrote them; before, refitted on the stored similarities
+                       else verification_report(sims[f"{key}|sims"].astype(np.float64), self.pairs.same, self.pairs.fold, fars=()).thresholds)
                 sub = self.pairs[self.hit]
                 s = transfer_similarities(model, self.faces, sub, delta)
                 r['attacked'][self.transfer_label] = verification_report(s, sub.same, sub.fold, fars=(), thresholds=thr).accuracy
@@ -415,27 +421,31 @@ class Study:
         return True
 
     def claim(self, name):
-        "Take unit `name` for this process (a file in the runs folder naming its pid); False when a live process holds it."
-        import os
-        path = self.runs / 'claims' / f"{name}.pid"
+        "Take unit `name` for this process: an exclusive lock on runs/claims/NAME.lock, held until `release` (the system drops it if the process dies); False when another process holds it."
+        if name in self._claims: return True
+        try: import fcntl
+        except ImportError: return True  # no advisory locks (Windows): one process per study
+        path = self.runs / 'claims' / f"{name}.lock"
         path.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(2):
-            try:
-                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-                os.write(fd, str(os.getpid()).encode()); os.close(fd)
-                return True
-            except FileExistsError:
-                try: pid = int(path.read_text() or 0)
-                except (OSError, ValueError): pid = 0
-                if pid == os.getpid(): return True
-                if pid and _alive(pid): return False
-                path.unlink(missing_ok=True)  # a stale claim: its process is gone
-        return False
+        f = open(path, 'a+')
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError: f.close(); return False
+        f.seek(0); f.truncate(); f.write(f"{os.getpid()}\n"); f.flush()  # for a reader: who runs it
+        self._claims[name] = f
+        return True
 
-    def release(self, name): (self.runs / 'claims' / f"{name}.pid").unlink(missing_ok=True)
+    def release(self, name):
+        f = self._claims.pop(name, None)
+        if f is not None: f.close()  # closing drops the lock; the file stays, so no process can race its removal
+
+    def held(self, name):
+        "Whether another process is running unit `name` now."
+        if name in self._claims: return False
+        if not self.claim(name): return True
+        self.release(name); return False
 
     def run(self, max_units=None, resume=False, wait=20.0):
-        "Run every unit not yet done (at most `max_units` this call), add pending transfer readings, write summary.json. Several processes may run one study: each claims the next unit that is ready (others wait `wait` seconds and look again)."
+        "Run every unit not yet done (at most `max_units` by this process), add pending transfer readings, write summary.json. Several processes may run one study: each claims the next unit that is ready (others wait `wait` seconds and look again)."
         self.check_config_file(resume)
         ran = 0
         while max_units is None or ran < max_units:
@@ -443,22 +453,15 @@ class Study:
             if not todo: break
             name = next((n for n in todo if self.ready(n) and self.claim(n)), None)
             if name is None:
-                held = [n for n in todo if (self.runs / 'claims' / f"{n}.pid").is_file()]
-                if not held: raise RuntimeError(f"no unit of {', '.join(todo)} can start and no process is running one")
-                time.sleep(wait); continue  # another process is making what the rest needs
+                if any(self.held(n) for n in todo) or [n for n in study_units(self.cfg) if not self.done(n)] != todo:
+                    time.sleep(wait); continue  # another process is making what the rest needs (or has just finished a unit)
+                raise RuntimeError(f"no unit of {', '.join(todo)} can start and no process is running one")
             try:
                 if not self.done(name): self.run_unit(name); ran += 1  # done meanwhile by a process that claimed it before us
             finally: self.release(name)
             self.finish_transfer()
         self.finish_transfer()
         return write_summary(self.results, self.cfg, self.pairs)
-
-def _alive(pid):
-    import os
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except PermissionError: return True
-    return True
 
 
 # %% ../nbs/13_study.ipynb #45317cd1

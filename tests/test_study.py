@@ -44,22 +44,26 @@ def test_two_workers_share_the_units(study):
     left = [n for n in summary['units_done'] if n not in partial['units_done']]
     for name in left: assert rest.stdout.count(f"] {name}: teacher") == 1, f"{name} ran {rest.stdout.count(f'] {name}: teacher')} times"
     assert '[worker 0]' in rest.stdout and '[worker 1]' in rest.stdout
-    assert not list((d / 'runs' / 'claims').glob('*.pid')), "a claim outlived its unit"
+    import fcntl
+    for p in (d / 'runs' / 'claims').glob('*.lock'):
+        with open(p, 'a+') as f: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises when a claim outlived its unit
 
 
 def test_claims_and_readiness(tmp_path):
-    import os, subprocess, sys
+    import subprocess, sys
     from rtml.data import synthetic_faces
     from rtml.study import Study, StudyConfig
     s = Study(synthetic_faces(n_people=40, images=(2, 4), seed=0), StudyConfig(seeds=(0, 1), epsilons=(0, 1 / 255)), tmp_path / 'results', tmp_path / 'runs')
-    claims = tmp_path / 'runs' / 'claims'
-    assert s.claim('half-eps0-seed0') and s.claim('half-eps0-seed0')  # ours, and ours again
-    (claims / 'half-eps1-seed0.pid').write_text(str(os.getppid()))  # a live process holds it
-    assert not s.claim('half-eps1-seed0')
-    gone = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'], capture_output=True, text=True).stdout.strip()
-    (claims / 'half-eps0-seed1.pid').write_text(gone)  # its process has ended: the claim is stale
-    assert s.claim('half-eps0-seed1') and (claims / 'half-eps0-seed1.pid').read_text() == str(os.getpid())
-    s.release('half-eps0-seed1'); assert not (claims / 'half-eps0-seed1.pid').exists()
+    assert s.claim('half-eps0-seed0') and not s.held('half-eps0-seed0')  # ours
+    lock = tmp_path / 'runs' / 'claims' / 'half-eps1-seed0.lock'
+    holder = subprocess.Popen([sys.executable, '-c', f"import fcntl, time; f = open({str(lock)!r}, 'a+'); fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == 'held'  # another live process holds it
+        assert not s.claim('half-eps1-seed0') and s.held('half-eps1-seed0')
+    finally: holder.kill(); holder.wait()
+    assert s.claim('half-eps1-seed0')  # its process has ended: the system dropped its lock
+    s.release('half-eps1-seed0'); assert not s.held('half-eps1-seed0') and lock.exists()
     # the label weight comes from the first seed's standard new_ids unit; the control's epochs from every primary teacher
     assert s.ready('half-eps0-seed0') and s.ready('all-eps1-seed1')
     assert not s.ready('half-eps1-seed0') and not s.ready('control-seed0') and not s.ready('control-seed1')
