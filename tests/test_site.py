@@ -55,7 +55,7 @@ CHECK = """() => {
   const math = [...document.querySelectorAll('article .math')];
   return {images: imgs.length, broken: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src')),
           math: math.length, typeset: math.filter(m => m.querySelector('mjx-container')).length,
-          errors: document.querySelectorAll('mjx-merror').length};
+          errors: document.querySelectorAll('mjx-merror, mjx-container [style*="color: red"]').length};  // TeX errors, undefined macros
 }"""
 
 
@@ -70,8 +70,10 @@ def test_pages_load_pictures_and_maths(site, server):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page()
-        failed = []
-        page.on('requestfailed', lambda r: failed.append(r.url))
+        failed, outside = [], []
+        page.route('**/*', lambda route: route.continue_() if route.request.url.startswith(server) else (outside.append(route.request.url), route.abort()))
+        page.on('requestfailed', lambda r: None if 'ERR_ABORTED' in (r.failure or '') else failed.append(r.url))  # a load cut short by the next page
+        page.on('response', lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
         for name in pages:
             page.goto(f"{server}/{name}", wait_until='load')
             got = page.evaluate(CHECK)
@@ -82,6 +84,7 @@ def test_pages_load_pictures_and_maths(site, server):
             assert not got['broken'], f"{name}: pictures that do not load: {got['broken']}"
             assert got['typeset'] == got['math'] and not got['errors'], f"{name}: maths not typeset: {got}"
         browser.close()
-    assert not failed, f"requests that failed (the site must work offline): {failed[:5]}"
+    assert not outside, f"pages asked for things outside the site (it must work offline): {sorted(set(outside))[:5]}"
+    assert not failed, f"requests that failed: {failed[:5]}"
     assert sum(g['images'] for g in seen.values()) >= 20 and sum(g['math'] for g in seen.values()) >= 20, seen
     print({k: (v['images'], v['math']) for k, v in seen.items()})

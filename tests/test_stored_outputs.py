@@ -12,7 +12,8 @@ SILENT = {'close', 'seed', 'manual_seed', 'nbdev_export', 'register', 'update', 
           'mkdir', 'write_text', 'unlink', 'rmtree', 'sleep'}
 # Display cells still without outputs, each with what it waits for (issue 16: the LFW results bundle; issue 15: the study).
 PENDING = {('05_robust_source', 'robustness_table(lfw_reports)'): 'the LFW bundle: 05 renders its LFW table from committed results',
-           ('13_study', 'if summary'): "the study's results: 13 renders them once results/study/summary.json has records"}
+           ('13_study', 'if summary and summary['): "the study's results: 13 renders them once results/study/summary.json has records",
+           ('13_study', "prim = [v for v in summary['verdicts']"): "the study's primary comparison"}
 
 
 def shows(src:str) -> bool:
@@ -41,10 +42,16 @@ def test_display_cell_rule():
 @pytest.mark.parametrize('path', NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_display_cells_have_outputs(path):
     nb = json.loads(path.read_text())
-    missing = []
+    missing, errors, stale = [], [], []
     for i, c in enumerate(nb['cells']):
         src = ''.join(c['source'])
-        if c['cell_type'] != 'code' or SKIP.search(src) or not shows(src) or c.get('outputs'): continue
-        if any(stem == path.stem and key in src for stem, key in PENDING): continue
+        if c['cell_type'] != 'code': continue
+        if any(o.get('output_type') == 'error' for o in c.get('outputs', [])): errors.append(f"cell {i}")
+        if SKIP.search(src) or not shows(src): continue
+        pending = any(stem == path.stem and key in src for stem, key in PENDING)
+        if pending and c.get('outputs'): stale.append(f"cell {i}")
+        if pending or c.get('outputs'): continue
         missing.append(f"cell {i}: {src.strip().splitlines()[-1][:80]}")
+    assert not errors, f"{path.name} is stored with errors in {', '.join(errors)}"
+    assert not stale, f"{path.name}: {', '.join(stale)} now have outputs: take them out of PENDING"
     assert not missing, f"{path.name} is stored with display cells that have no outputs (execute it and save):\n" + '\n'.join(missing)
