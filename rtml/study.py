@@ -24,8 +24,9 @@ from .pipeline import PRESETS, _write_json  # atomic JSON, as the pipeline write
 # %% auto #0
 __all__ = ['SHIFTS', 'REGIMES', 'shift_align', 'shift_jpeg', 'shift_blur', 'shift_noise', 'shift_light', 'shifted_faces',
            'ViewProbe', 'StudyConfig', 'StudySplits', 'study_splits', 'test_faces', 'restart_similarities',
-           'worst_case', 'craft_transfer', 'transfer_similarities', 'read_network', 'study_units', 'Study',
-           'study_comparisons', 'write_summary', 'study_curves', 'plot_study', 'plot_masking', 'verdict_table']
+           'worst_case', 'craft_transfer', 'transfer_similarities', 'read_network', 'study_units', 'Study', 'judged',
+           'judged_bootstrap', 'study_comparisons', 'write_summary', 'study_curves', 'plot_study', 'plot_masking',
+           'verdict_table']
 
 # %% ../nbs/13_study.ipynb #bac0f1fe
 SHIFTS = Registry('face shift')  # name -> function(uint8 faces (N, H, W, 3), generator seed) -> uint8 faces of the same shape
@@ -474,8 +475,28 @@ def _unit_records(results):
         for r in u['records']:
             records.append(r)
             if r.get('shared_with'): continue
-            sims[(_key(r), r['eps'], r['seed'])] = {k.split('|')[1]: arr[k].astype(np.float64) for k in arr.files if k.split('|')[0] == _key(r)}
+            d = sims[(_key(r), r['eps'], r['seed'])] = {k.split('|')[1]: arr[k].astype(np.float64) for k in arr.files if k.split('|')[0] == _key(r)}
+            if 'thresholds' in r: d['thresholds'] = np.asarray(r['thresholds'], np.float64)  # the clean thresholds every reading was judged with
     return records, sims
+
+def judged(sims, same, fold, thresholds):
+    "Each pair right or wrong, judged with its fold's threshold (`thresholds` in the order of the sorted fold numbers)."
+    t = np.asarray(thresholds, np.float64)[np.searchsorted(np.unique(fold), fold)]
+    return (np.asarray(sims, np.float64) >= t) == np.asarray(same, bool)
+
+def judged_bootstrap(a, b, # (S, P) right or wrong (`judged`), a row per seed, of two kinds of network on the same P pairs
+                     same, fold, n=1000, seed=0):
+    "(delta, samples): mean over seeds of a's accuracy (the mean of its folds') minus b's, and replicates resampled as `paired_bootstrap` does (seeds, then pairs in each fold x class), the thresholds fixed."
+    a, b = np.atleast_2d(a).astype(np.float64), np.atleast_2d(b).astype(np.float64)
+    same, fold = np.asarray(same, bool), np.asarray(fold)
+    if a.shape != b.shape or a.shape[1] != len(same): raise ValueError(f"a has shape {a.shape}, b {b.shape}, for {len(same)} pairs")
+    def diff(rows, idx):
+        f = fold[idx]
+        return float(np.mean([np.mean([(a[r, idx][f == k] - b[r, idx][f == k]).mean() for k in np.unique(f)]) for r in rows]))
+    rng, strata = np.random.default_rng(seed), [np.flatnonzero((fold == k) & (same == c)) for k in np.unique(fold) for c in (True, False)]
+    strata = [st for st in strata if len(st)]
+    reps = np.array([diff(rng.integers(len(a), size=len(a)), np.concatenate([rng.choice(st, len(st)) for st in strata])) for _ in range(n)])
+    return diff(range(len(a)), np.arange(len(same))), reps
 
 def _compare(sims, pairs:Pairs, a, b, seeds, n, seed):
     "Verdicts (accuracy, AUC) of kind `a` minus kind `b` ((key, eps) each) over the seeds both have; None without two of them."
@@ -519,6 +540,16 @@ def write_summary(results, cfg:StudyConfig, pairs:Pairs):
         for metric, d in v.items():
             verdicts.append({'comparison': name, 'metric': metric, 'regime': regime, 'labels': labels, 'primary': primary, 'seeds': seeds, **d})
     strongest, pipe = cfg.strongest, cfg.pipeline_reading
+    sub = pairs[attack_subset(pairs, cfg.attacked_pairs, cfg.seed)]  # the pairs every reading attacked
+    thr = lambda d: d['thresholds'] if 'thresholds' in d else verification_report(d['sims'], pairs.same, pairs.fold, fars=()).thresholds
+    for name, regime, labels, a, b, primary in study_comparisons(cfg):  # does robustness transfer? students under the strongest attack
+        if '/student/' not in a[0] or '/student/' not in b[0]: continue
+        both = [s for s in cfg.seeds if all('strongest' in sims.get((*k, s), {}) for k in (a, b))]
+        if not both: continue
+        right = lambda k: np.stack([judged(sims[(*k, s)]['strongest'], sub.same, sub.fold, thr(sims[(*k, s)])) for s in both])
+        d = bootstrap_verdict(*judged_bootstrap(right(a), right(b), sub.same, sub.fold, cfg.bootstrap, cfg.seed))
+        verdicts.append({'comparison': name, 'metric': 'attacked', 'reading': strongest, 'regime': regime, 'labels': labels,
+                         'primary': primary, 'seeds': both, **d})
     masking = [{'regime': r['regime'], 'eps': r['eps'], 'seed': r['seed'], 'row': r['row'], 'labels': r['labels'], 'variant': r.get('variant'),
                 'pipeline_reading': r['attacked'][pipe], 'strongest_reading': r['attacked'][strongest],
                 'gap': r['attacked'][pipe] - r['attacked'][strongest], 'possible_masking': r['attacked'][pipe] - r['attacked'][strongest] > 0.05}
@@ -599,14 +630,16 @@ def plot_masking(summary, regime='new_ids', row='teacher', size=3.2):
     fig.tight_layout()
     return fig
 
-def verdict_table(summary, metric='accuracy'):
+def verdict_table(summary, metric='accuracy'): # 'accuracy', 'auc', or 'attacked' (students' accuracy under the strongest reading)
     "Markdown: every comparison's difference, its 95% interval and the verdict; the primary comparison first."
     vs = sorted((v for v in summary['verdicts'] if v['metric'] == metric), key=lambda v: not v['primary'])
-    k = 100 if metric == 'accuracy' else 1
-    unit = 'points' if metric == 'accuracy' else 'AUC'
-    lines = [f"| comparison ({metric}) | seeds | difference | 95% interval | verdict | detectable ({unit}) |", '|---|---|---|---|---|---|']
+    points = metric != 'auc'
+    k, unit = (100, 'points') if points else (1, 'AUC')
+    title = f"accuracy under {summary.get('strongest_reading', 'attack')}" if metric == 'attacked' else metric
+    lines = [f"| comparison ({title}) | seeds | difference | 95% interval | verdict | detectable ({unit}) |", '|---|---|---|---|---|---|']
     for v in vs:
-        f = (lambda x: f"{k * x:+.1f}") if metric == 'accuracy' else (lambda x: f"{x:+.3f}")
+        f = (lambda x: f"{k * x:+.1f}") if points else (lambda x: f"{x:+.3f}")
         lines.append(f"| {'**primary** ' if v['primary'] else ''}{v['comparison']} | {len(v['seeds'])} | {f(v['delta'])} | "
-                     f"[{f(v['ci_low'])}, {f(v['ci_high'])}] | {v['verdict']} | {abs(k * v['detectable']):.{1 if metric == 'accuracy' else 3}f} |")
+                     f"[{f(v['ci_low'])}, {f(v['ci_high'])}] | {v['verdict']} | {abs(k * v['detectable']):.{1 if points else 3}f} |")
     return '\n'.join(lines)
+

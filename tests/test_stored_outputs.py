@@ -10,10 +10,8 @@ NOTEBOOKS = sorted((ROOT / 'nbs').glob('*.ipynb'))
 SKIP = re.compile(r'^#\|\s*(export|exports|exporti|hide|default_exp)\b', re.M)  # library code and hidden set-up cells
 SILENT = {'close', 'seed', 'manual_seed', 'nbdev_export', 'register', 'update', 'append', 'savefig', 'set_num_threads',
           'mkdir', 'write_text', 'unlink', 'rmtree', 'sleep'}
-# Display cells still without outputs, each with what it waits for (issue 16: the LFW results bundle; issue 15: the study).
-PENDING = {('05_robust_source', 'robustness_table(lfw_reports)'): 'the LFW bundle: 05 renders its LFW table from committed results',
-           ('13_study', 'if summary and summary['): "the study's results: 13 renders them once results/study/summary.json has records",
-           ('13_study', "prim = [v for v in summary['verdicts']"): "the study's primary comparison"}
+# Display cells still without outputs, each with what it waits for (issue 16: the LFW results bundle).
+PENDING = {('05_robust_source', 'robustness_table(lfw_reports)'): 'the LFW bundle: 05 renders its LFW table from committed results'}
 
 
 def shows(src:str) -> bool:

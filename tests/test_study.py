@@ -95,10 +95,12 @@ def test_summary_keys_and_cells(study):
     cells = {(r['regime'], r['eps'], r['seed']) for r in summary['records'] if r['row'] == 'student' and r.get('variant') is None}
     assert cells == {(g, e, s) for g in ('same', 'new_ids', 'view16') for e in (0.0, 1.0, 2.0) for s in (0, 1)}
     assert any(r.get('variant') == 'matched_control' for r in summary['records'])
+    attacked = [v for v in summary['verdicts'] if v['metric'] == 'attacked']  # robustness of the students, fixed thresholds
+    assert attacked and all(v['reading'] == 'pgd3x2@2/255' and v['ci_low'] <= v['delta'] <= v['ci_high'] for v in attacked)
     for v in summary['verdicts']:
         assert {'comparison', 'delta', 'ci_low', 'ci_high', 'verdict'} <= set(v)
         assert v['ci_low'] <= v['ci_high'] and v['verdict'] in ('better', 'worse', 'no difference detectable at this scale')
-    assert sum(v['primary'] for v in summary['verdicts']) == 2  # accuracy and AUC
+    assert sorted(v['metric'] for v in summary['verdicts'] if v['primary']) == ['accuracy', 'attacked', 'auc']  # clean, and under the strongest attack
     assert summary['control']['chosen_epochs'] == 1
     choice = json.loads((study[0] / 'results' / 'choices.json').read_text())['label_weight']
     assert set(choice['candidates']) == {'0.3', '1'} and choice['chosen'] in (0.3, 1.0)
@@ -129,3 +131,20 @@ def test_bootstrap_point_estimate_is_the_direct_difference():
     assert res['accuracy'][0] == pytest.approx(direct)
     v = bootstrap_verdict(*res['accuracy'])
     assert v['ci_low'] < direct < v['ci_high']
+
+
+def test_judged_bootstrap_known_answer_and_direct_difference():
+    from rtml.study import judged, judged_bootstrap
+    rng = np.random.default_rng(0)
+    same, fold = np.tile([True, False], 100), np.repeat(np.arange(10), 20)
+    right, wrong = np.ones((2, 200), bool), np.zeros((2, 200), bool)
+    delta, reps = judged_bootstrap(right, wrong, same, fold, n=50)
+    assert delta == 1 and np.all(reps == 1)  # always right minus always wrong: one, in every replicate
+    a, b = rng.random((3, 200)) < .8, rng.random((3, 200)) < .6
+    direct = np.mean([np.mean([a[s][fold == k].mean() - b[s][fold == k].mean() for k in range(10)]) for s in range(3)])
+    delta, reps = judged_bootstrap(a, b, same, fold, n=200)
+    assert abs(delta - direct) < 1e-12 and np.quantile(reps, .025) < delta < np.quantile(reps, .975)
+    # judged: each fold's threshold applied to its own pairs
+    thr = np.linspace(-.5, .4, 10)
+    sims = thr[fold] + np.where(same, .01, -.01)
+    assert judged(sims, same, fold, thr).all() and not judged(-sims, same, fold, -thr).any()
