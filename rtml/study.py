@@ -16,7 +16,7 @@ from .config import Registry, check_config, config_dict, option, parse_eps
 from .data import FaceData, Pairs, Split, _sample_pairs, gray_lowres
 from .verification import embed_images, verification_report
 from .attacks import Attack, attack_pairs, pair_attack
-from .evaluation import attack_subset, evaluate, paired_bootstrap, bootstrap_verdict
+from .evaluation import attack_subset, evaluate, paired_bootstrap, bootstrap_verdict, _strata
 from .training import ROBUST, SourceConfig, train_source, load_source
 from .transfer import TargetConfig, train_target, teacher_embeddings, load_target
 from .pipeline import PRESETS, _write_json  # atomic JSON, as the pipeline writes its steps
@@ -493,8 +493,7 @@ def judged_bootstrap(a, b, # (S, P) right or wrong (`judged`), a row per seed, o
     def diff(rows, idx):
         f = fold[idx]
         return float(np.mean([np.mean([(a[r, idx][f == k] - b[r, idx][f == k]).mean() for k in np.unique(f)]) for r in rows]))
-    rng, strata = np.random.default_rng(seed), [np.flatnonzero((fold == k) & (same == c)) for k in np.unique(fold) for c in (True, False)]
-    strata = [st for st in strata if len(st)]
+    rng, strata = np.random.default_rng(seed), _strata(same, fold)  # 04b's strata: fold x same/different
     reps = np.array([diff(rng.integers(len(a), size=len(a)), np.concatenate([rng.choice(st, len(st)) for st in strata])) for _ in range(n)])
     return diff(range(len(a)), np.arange(len(same))), reps
 
