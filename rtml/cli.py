@@ -331,7 +331,7 @@ def make_parser():
     p = sub.add_parser('pipeline', help='every row of the RTML comparison: baselines, sources, targets; table, ROC, UMAP',
                        description=pipeline.__doc__)
     from rtml.pipeline import PRESETS, VARIANTS, add_preset_args
-    p.add_argument('--preset', default='quick', choices=list(PRESETS), help="settings of the whole run: 'quick' (CPU, about 30 min on LFW View 1) or 'full' (GPU) (default: quick)")
+    p.add_argument('--preset', default='quick', choices=list(PRESETS), help="settings of the whole run: 'quick' (CPU, about 30 min on LFW View 1), 'teach' (the teaching scale of 05-07: synthetic faces, a few minutes on a CPU) or 'full' (GPU) (default: quick)")
     add_data_args(p, size=False)
     p.add_argument('--protocol', choices=['view1', 'view2'], default='view1', help='LFW protocol (default: view1)')
     p.add_argument('--train-folder', metavar='PATH', help='outside training data: one folder of images per person (say, an aligned CASIA-WebFace); '
@@ -347,7 +347,7 @@ def make_parser():
     p.set_defaults(func=pipeline)
     p = sub.add_parser('compare', help="the companion methods' sources against the baseline, each with an imitating target",
                        description=compare.__doc__)
-    p.add_argument('--preset', default='quick', choices=list(PRESETS), help="settings of the whole run: 'quick' or 'full' (default: quick)")
+    p.add_argument('--preset', default='quick', choices=list(PRESETS), help="settings of the whole run: 'quick', 'teach' or 'full' (default: quick)")
     add_data_args(p, size=False)
     p.add_argument('--variants', default=','.join(VARIANTS), help=f"the sources to compare, comma-separated, from {', '.join(VARIANTS)} (default: all)")
     add_nproc_arg(p)

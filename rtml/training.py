@@ -21,9 +21,9 @@ from .attacks import metric_loss, pgd
 from .distributed import average, average_gradients, barrier, check_batch, global_loss, is_main, local_device, shard, wrap
 
 # %% auto #0
-__all__ = ['TERMS', 'ROBUST', 'SourceConfig', 'pick_device', 'augment_batch', 'Step', 'Term', 'MetricTerm', 'AdversarialTerm',
-           'ConsistencyTerm', 'source_terms', 'save_checkpoint', 'restore_checkpoint', 'fit', 'source_spec',
-           'build_source', 'train_source', 'load_source']
+__all__ = ['TERMS', 'ROBUST', 'TEACH', 'SourceConfig', 'pick_device', 'augment_batch', 'Step', 'Term', 'MetricTerm',
+           'AdversarialTerm', 'ConsistencyTerm', 'source_terms', 'save_checkpoint', 'restore_checkpoint', 'fit',
+           'source_spec', 'build_source', 'train_source', 'load_source', 'teaching_sources']
 
 # %% ../nbs/05_robust_source.ipynb #709261db
 TERMS = Registry('training term')  # extra terms by name; 08_daml adds 'daml', 09_sft adds 'sft'
@@ -305,3 +305,22 @@ def train_source(data:FaceData, # faces
 def load_source(path, input_size=None, device='cpu'):
     "The trained source network from a checkpoint written by `train_source` (its spec says the input size)."
     return load_model(path, device)
+
+# %% ../nbs/05_robust_source.ipynb #b7e1c0a1
+TEACH = dict(epochs=12, width=16, batch_size=64)  # the teaching scale: SourceConfig fields for the default synthetic faces, minutes on a CPU
+
+def teaching_sources(data:FaceData, # faces (the default `synthetic_faces()` is what TEACH is tuned for)
+                     rows, # rows of `data` to train on
+                     folder=None, # where to keep the two networks; None: cache_dir()/teach/<a key of the data, rows and settings>
+                     progress=False):
+    "{'standard': (model, history), 'robust': (model, history)}: both sources at the teaching scale, trained once and then read back."
+    import hashlib
+    from rtml import __version__
+    from rtml.data import cache_dir
+    rows = np.asarray(rows)
+    cfgs = {'standard': SourceConfig(**TEACH), 'robust': SourceConfig(**TEACH, **ROBUST)}
+    if folder is None:
+        key = json.dumps([__version__, data.source, data.images.shape, {k: config_dict(c) for k, c in cfgs.items()}], default=str)
+        digest = hashlib.sha1(key.encode() + rows.tobytes()).hexdigest()[:12]
+        folder = cache_dir() / 'teach' / digest
+    return {k: train_source(data, rows, c, out=Path(folder) / k, resume=True, progress=progress) for k, c in cfgs.items()}

@@ -28,3 +28,15 @@ def lfw_root():
 
 
 needs_lfw = pytest.mark.skipif(not lfw_root(), reason='real LFW not available: set RTML_LFW to run these tests')
+
+
+def full_tier():
+    "Whether this run is the full tier (RTML_TESTS=full): the README's quick command leaves its tests out."
+    return os.environ.get('RTML_TESTS', '').lower() == 'full'
+
+
+def pytest_collection_modifyitems(config, items):
+    if full_tier(): return
+    skip = pytest.mark.skip(reason='full tier only: run with RTML_TESTS=full (as .ci/run does)')
+    for item in items:
+        if 'full' in item.keywords: item.add_marker(skip)

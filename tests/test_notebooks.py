@@ -1,13 +1,16 @@
-"Every notebook runs top to bottom (nbdev_test); with RTML_LFW set, the cells tagged `lfw` run too."
+"Every notebook runs top to bottom (nbdev_test); with RTML_LFW set, the cells tagged `lfw` run too, and in the full tier
+(RTML_TESTS=full, as .ci/run runs) the exercises' solutions (`solution`) too."
 import os, subprocess, sys
 from pathlib import Path
+from conftest import full_tier
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_notebooks():
+    flags = (['lfw'] if os.environ.get('RTML_LFW') else []) + (['solution'] if full_tier() else [])
     cmd = [str(Path(sys.executable).parent / 'nbdev_test'), '--n_workers', '2', '--timing']
-    if os.environ.get('RTML_LFW'): cmd += ['--flags', 'lfw']
+    if flags: cmd += ['--flags', ' '.join(flags)]
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=3000)
     print(r.stdout[-5000:], r.stderr[-5000:])
     assert r.returncode == 0, f"nbdev_test failed:\n{r.stdout[-8000:]}\n{r.stderr[-8000:]}"

@@ -89,6 +89,7 @@ def test_refuses_to_overwrite_or_mix_settings(finished):
     assert r.returncode == 2 and 'other settings' in r.stderr
 
 
+@pytest.mark.full
 def test_same_seed_same_numbers(finished, tmp_path):
     d, _ = finished
     r = run(*TINY, '--out', str(tmp_path / 'again'), cache=d)
@@ -108,6 +109,7 @@ def test_bad_flags(tmp_path):
     assert r.returncode == 2 and 'unrecognized arguments: --size' in r.stderr
 
 
+@pytest.mark.full
 def test_view2_one_run_per_fold(tmp_path):
     "View 2: ten splits, each trained on the other nine folds' people; one report over the ten folds."
     out = tmp_path / 'v2'
