@@ -1,5 +1,5 @@
-"Every notebook runs top to bottom (nbdev_test); with RTML_LFW set, the cells tagged `lfw` run too, and in the full tier
-(RTML_TESTS=full, as .ci/run runs) the exercises' solutions (`solution`) too."
+"""Every notebook runs top to bottom (nbdev_test); with RTML_LFW set, the cells tagged `lfw` run too, and in the full tier
+(RTML_TESTS=full, as .ci/run runs) the exercises' solutions (`solution`) too."""
 import os, subprocess, sys
 from pathlib import Path
 from conftest import full_tier

@@ -100,7 +100,7 @@ def test_same_seed_same_numbers(finished, tmp_path):
 
 def test_bad_flags(tmp_path):
     r = run('--preset', 'huge', cache=tmp_path)
-    assert r.returncode == 2 and "invalid choice: 'huge' (choose from 'quick', 'full')" in r.stderr
+    assert r.returncode == 2 and "invalid choice: 'huge' (choose from 'quick', 'teach', 'full')" in r.stderr
     r = run('--target-label-fraction', 'half', cache=tmp_path)
     assert r.returncode == 2 and "--target-label-fraction: cannot read 'half'" in r.stderr
     r = run(*TINY, '--target-label-fraction', '1.5', '--out', str(tmp_path / 'x'), cache=tmp_path)
