@@ -20,7 +20,7 @@ from .models import RUNTIMES, best_runtime, count_macs, count_params, load_model
 from .losses import PAIR_LOSSES, make_loss
 from .evaluation import EvalConfig, Evaluation, attack_subset, bootstrap_verdict, evaluate, merge_evaluations, paired_bootstrap, results_table
 from .training import ROBUST, TEACH, SourceConfig, _save_atomic, load_source, source_terms, train_source
-from .transfer import TargetConfig, load_target, teacher_embeddings, train_target
+from .transfer import TEACH_TARGET, TargetConfig, load_target, teacher_embeddings, train_target
 from .verification import VerificationReport, plot_roc, verification_report
 
 # %% auto #0
@@ -73,7 +73,7 @@ class Preset:
 
 PRESETS = {
     'quick': Preset(),
-    'teach': Preset(name='teach', source=SourceConfig(**TEACH), robust=dict(ROBUST), target=TargetConfig(epochs=10, batch_size=64),
+    'teach': Preset(name='teach', source=SourceConfig(**TEACH), robust=dict(ROBUST), target=TargetConfig(**TEACH_TARGET),
                     evaluation=EvalConfig(attack_eps=(1 / 255, 2 / 255))),  # 05's teaching scale: synthetic faces, minutes on a CPU
     'full': Preset(name='full', image_size=112, source=SourceConfig(epochs=40, width=64, blocks=(2, 2, 2, 2), batch_size=256),
                    robust={**ROBUST, 'epochs': 40, 'attack': 'pgd', 'eps': 4 / 255},

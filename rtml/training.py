@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_robust_source.ipynb #7ee9841b
 from __future__ import annotations
-import json, os, time
+import hashlib, json, os, time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -14,7 +14,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .config import Registry, check_config, config_dict, config_from_dict, option, parse_eps
-from .data import FaceData, read_rows
+from . import __version__
+from .data import FaceData, cache_dir, read_rows
 from .models import create_model, load_model, model_spec, read_checkpoint
 from .losses import LOSSES, PAIR_LOSSES, make_loss, pk_batch_count, pk_batches
 from .attacks import metric_loss, pgd
@@ -314,9 +315,6 @@ def teaching_sources(data:FaceData, # faces (the default `synthetic_faces()` is 
                      folder=None, # where to keep the two networks; None: cache_dir()/teach/<a key of the data, rows and settings>
                      progress=False):
     "{'standard': (model, history), 'robust': (model, history)}: both sources at the teaching scale, trained once and then read back."
-    import hashlib
-    from rtml import __version__
-    from rtml.data import cache_dir
     rows = np.asarray(rows)
     cfgs = {'standard': SourceConfig(**TEACH), 'robust': SourceConfig(**TEACH, **ROBUST)}
     if folder is None:

@@ -22,10 +22,10 @@ from .training import MetricTerm, Term, fit, pick_device
 from .distributed import check_batch, gather, local_device, world
 
 # %% auto #0
-__all__ = ['VIEWS', 'IMITATION_LOSSES', 'GrayView', 'LBPView', 'make_view', 'ViewNet', 'absolute_loss', 'relative_loss',
-           'rkd_distance_loss', 'rkd_angle_loss', 'imitation_loss', 'label_subset', 'TargetConfig', 'target_spec',
-           'build_target', 'teacher_embeddings', 'view_pairs', 'ImitationTerm', 'LabelTerm', 'train_target', 'distil',
-           'load_target']
+__all__ = ['VIEWS', 'IMITATION_LOSSES', 'TEACH_TARGET', 'GrayView', 'LBPView', 'make_view', 'ViewNet', 'absolute_loss',
+           'relative_loss', 'rkd_distance_loss', 'rkd_angle_loss', 'imitation_loss', 'label_subset', 'TargetConfig',
+           'target_spec', 'build_target', 'teacher_embeddings', 'view_pairs', 'ImitationTerm', 'LabelTerm',
+           'train_target', 'distil', 'load_target']
 
 # %% ../nbs/06_imitation.ipynb #b4b7754e
 VIEWS = Registry('view')
@@ -148,6 +148,8 @@ class TargetConfig:
     @classmethod
     def from_dict(cls, d): return config_from_dict(cls, d)
     def imitation_weights(self): return {k: getattr(self, k) for k in IMITATION_LOSSES}
+
+TEACH_TARGET = dict(epochs=10, batch_size=64)  # the target at 05's teaching scale (TEACH): TargetConfig fields
 
 def target_spec(cfg:TargetConfig, image_shape=(3, 64, 64)):
     "The spec (`02_models`) of the target `cfg` describes, behind its view, for RGB faces of `image_shape`."
