@@ -1,0 +1,124 @@
+"""Make rtml's LFW bundle again: the small real-LFW results, committed under results/lfw, that 01a, 06, 07 and the
+README render without LFW.
+
+    python tools/lfw_bundle.py --lfw PATH [--parts baselines pipeline sweep compare] [--runs runs] [--out results/lfw]
+
+Parts (all by default, in this order; each resumes where an earlier call stopped, from the runs folder):
+- baselines  eigenfaces and the LBP histograms on the ten folds of View 2 (01a's table and ROC);
+- pipeline   `rtml pipeline --preset quick` on View 1 (07's table and figures, the README's table): every row's step
+             results (ROC points, per-pair similarities clean and attacked), histories, results.md and figures;
+- sweep      06's label sweep: the quick preset's target alone at four label fractions, and imitating the
+             pipeline's robust source with labels at two (needs the pipeline part's robust source);
+- compare    `rtml compare` (07): every registered source variant, its target imitating it. Its 'baseline' variant
+             has the pipeline's standard source's settings, so that source is copied in rather than trained twice.
+About 1.5 hours on a 2-core CPU (the pipeline ~35 min, compare ~45). results/lfw/manifest.json records what made
+the bundle: rtml's version and git commit (and whether the library had uncommitted changes), the data, the
+command, the machine and each part's seconds."""
+import argparse, json, os, platform, shutil, subprocess, sys, time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PARTS = ('baselines', 'pipeline', 'sweep', 'compare')
+SWEEP_FRACTIONS = (0.01, 0.1, 0.3, 1.0)       # target alone
+SWEEP_WITH_TEACHER = ((0.1, 0.02), (1.0, 0.02))  # (label fraction, label weight) imitating the robust source
+
+
+def write_json(path, obj):
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f'.{path.name}.tmp'); tmp.write_text(json.dumps(obj, indent=1) + '\n'); os.replace(tmp, path)
+
+
+def git(*args):
+    try: return subprocess.run(['git', *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError): return None
+
+
+def baselines(data, runs, out):
+    from rtml.baselines import run_baselines
+    res = run_baselines(data, 'view2')
+    write_json(out / 'baselines-view2.json', {k: {'report': r.to_dict(), 'seconds': s} for k, (r, s) in res.items()})
+
+
+def pipeline(data, runs, out):
+    from rtml.pipeline import PRESETS, FIGURES, run_pipeline
+    run = runs / 'quick-view1'
+    run_pipeline(data, PRESETS['quick'], 'view1', out=run, resume=(run / 'config.json').is_file(), progress=False)
+    dest = out / 'pipeline'
+    if dest.exists(): shutil.rmtree(dest)
+    (dest / 'steps').mkdir(parents=True)
+    for name in ('results.json', 'results.md', 'config.json'): shutil.copy2(run / name, dest / name)
+    for name in FIGURES:  # a figure of noise (the perturbations) is large as a PNG: it travels as a JPEG
+        if not (run / name).is_file(): continue
+        if (run / name).stat().st_size < 400_000: shutil.copy2(run / name, dest / name)
+        else:
+            from PIL import Image
+            Image.open(run / name).convert('RGB').save(dest / Path(name).with_suffix('.jpg'), quality=85)
+    for f in sorted((run / 'steps').glob('*.json')): shutil.copy2(f, dest / 'steps' / f.name)
+    histories = {p.parent.parent.name: json.loads(p.read_text()) for p in sorted(run.glob('*/view1/history.json'))}
+    write_json(dest / 'histories.json', histories)
+
+
+def sweep(data, runs, out):
+    import torch
+    from rtml.pipeline import PRESETS
+    from rtml.transfer import train_target
+    from rtml.verification import pair_scores, verification_report
+    teacher_file = runs / 'quick-view1' / 'source_robust' / 'view1' / 'teacher.pt'
+    if not teacher_file.is_file(): sys.exit(f"the sweep needs the pipeline part's robust source: {teacher_file} is missing (run --parts pipeline first)")
+    sp, base = data.view1(), PRESETS['quick'].target_config()
+    partial = runs / 'lfw-sweep.json'  # each finished entry, so that a cut run keeps what it made
+    done = json.loads(partial.read_text()) if partial.is_file() else {}
+    todo = [(f'target alone, labels {f:g}', f, 0.0, False) for f in SWEEP_FRACTIONS]
+    todo += [(f'imitates robust + labels {f:g}', f, w, True) for f, w in SWEEP_WITH_TEACHER]
+    for key, frac, weight, imitate in todo:
+        if key in done: continue
+        teacher = torch.load(teacher_file, weights_only=True) if imitate else None
+        model, hist = train_target(data, sp.train, replace(base, label_fraction=frac, label_weight=weight), teacher, progress=False)
+        rep = verification_report(pair_scores(model, data.images, sp.test), sp.test.same, sp.test.fold)
+        done[key] = {'label_fraction': frac, 'label_weight': weight, 'teacher': 'robust' if imitate else None,
+                     'report': rep.to_dict(), 'seconds': sum(h['seconds'] for h in hist)}
+        write_json(partial, done); print(f"[sweep] {key}: {100 * rep.accuracy:.1f}%", flush=True)
+    write_json(out / 'imitation-sweep.json', {'target': asdict(base), 'rows': done})
+
+
+def compare(data, runs, out):
+    from rtml.pipeline import PRESETS, compare_sources
+    run, std = runs / 'compare-view1', runs / 'quick-view1' / 'source_standard' / 'view1'
+    if (std / 'checkpoint.pt').is_file() and not (run / 'baseline' / 'source' / 'checkpoint.pt').is_file():
+        shutil.copytree(std, run / 'baseline' / 'source', dirs_exist_ok=True)  # the same settings: train_source resumes it as finished
+    compare_sources(data, PRESETS['quick'], out=run, resume=(run / 'config.json').is_file(), progress=False)
+    dest = out / 'compare'
+    if dest.exists(): shutil.rmtree(dest)
+    (dest / 'steps').mkdir(parents=True)
+    for name in ('compare.json', 'compare.md', 'config.json'): shutil.copy2(run / name, dest / name)
+    for f in sorted((run / 'steps').glob('*.json')): shutil.copy2(f, dest / 'steps' / f.name)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--lfw', required=True, metavar='PATH', help='your LFW folder (see 00_data, "Real LFW")')
+    p.add_argument('--parts', nargs='+', choices=PARTS, default=list(PARTS), help='what to make (default: all, in this order)')
+    p.add_argument('--runs', type=Path, default=ROOT / 'runs', help='where the runs are kept and resumed from (default: runs/)')
+    p.add_argument('--out', type=Path, default=ROOT / 'results' / 'lfw', help='the bundle (default: results/lfw)')
+    args = p.parse_args(argv)
+    import torch, rtml
+    import rtml.daml, rtml.sft, rtml.cam_softmax, rtml.viz  # every registry full: the variants of `compare`, the pipeline's figures
+    from rtml.data import load_lfw
+    data = load_lfw(args.lfw, progress=False)
+    manifest_file = args.out / 'manifest.json'
+    manifest = json.loads(manifest_file.read_text()) if manifest_file.is_file() else {'parts': {}}
+    for part in [q for q in PARTS if q in args.parts]:
+        print(f"== {part}", flush=True); t0 = time.time()
+        globals()[part](data, args.runs, args.out)
+        manifest['parts'][part] = {'seconds_this_call': round(time.time() - t0, 1), 'finished': time.strftime('%Y-%m-%d %H:%M:%S'),
+                                   'rtml': rtml.__version__, 'commit': git('rev-parse', 'HEAD'),
+                                   'uncommitted_library_changes': bool(git('status', '--porcelain', 'rtml', 'tools'))}
+        manifest.update({'data': repr(data), 'command': 'python tools/lfw_bundle.py --lfw PATH --parts ' + ' '.join(args.parts),
+                         'machine': f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, torch {torch.__version__}, "
+                                    f"{'CUDA' if torch.cuda.is_available() else 'CPU only'}"})
+        write_json(manifest_file, manifest)
+    print(f"wrote {args.out}", flush=True)
+
+
+if __name__ == '__main__': main()
