@@ -4,7 +4,7 @@ README render without LFW.
     python tools/lfw_bundle.py --lfw PATH [--parts baselines pipeline sweep compare] [--runs runs] [--out results/lfw]
 
 Parts (all by default, in this order; each resumes where an earlier call stopped, from the runs folder):
-- baselines  eigenfaces and the LBP histograms on the ten folds of View 2 (01a's table and ROC), and two Euclidean
+- baselines  eigenfaces and the LBP histograms on the ten folds of View 2 (01a's table, the README's ROC), and two Euclidean
              Eigenfaces variants (01a's comparison with the whitened cosine);
 - pipeline   `rtml pipeline --preset quick` on View 1 (07's table and figures, the README's table): every row's step
              results (ROC points, per-pair similarities clean and attacked), histories, results.md and figures;
@@ -51,6 +51,11 @@ def baselines(data, runs, out):
         t0 = time.time(); r = evaluate_splits(data.splits('view2'), euclidean(whiten))
         rows[name] = {'report': r.to_dict(), 'seconds': time.time() - t0}
     write_json(out / 'baselines-view2.json', rows)
+    import matplotlib; matplotlib.use('Agg')
+    from rtml.verification import VerificationReport, plot_roc
+    main_rows = [k for k in rows if not k.startswith('eigenfaces,')]
+    fig = plot_roc({k: VerificationReport.from_dict(rows[k]['report']) for k in main_rows}, title='LFW View 2, classical baselines')
+    fig.savefig(out / 'baselines-view2-roc.png', dpi=110, bbox_inches='tight')
 
 
 def pipeline(data, runs, out):
@@ -70,6 +75,8 @@ def pipeline(data, runs, out):
     for f in sorted((run / 'steps').glob('*.json')): shutil.copy2(f, dest / 'steps' / f.name)
     histories = {p.parent.parent.name: json.loads(p.read_text()) for p in sorted(run.glob('*/view1/history.json'))}
     write_json(dest / 'histories.json', histories)
+    test = data.view1().test  # the labels of the steps' similarities: the bundle's numbers can be recomputed without LFW
+    write_json(dest / 'test-pairs.json', {'same': test.same.tolist(), 'fold': test.fold.tolist()})
 
 
 def sweep(data, runs, out):
@@ -111,6 +118,7 @@ def compare(data, runs, out):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--lfw', required=True, metavar='PATH', help='your LFW folder (see 00_data, "Real LFW")')
+    p.add_argument('--no-verify', action='store_true', help="use protocol files whose MD5 is not the official one (a test's tiny LFW-shaped folder)")
     p.add_argument('--parts', nargs='+', choices=PARTS, default=list(PARTS), help='what to make (default: all, in this order)')
     p.add_argument('--runs', type=Path, default=ROOT / 'runs', help='where the runs are kept and resumed from (default: runs/)')
     p.add_argument('--out', type=Path, default=ROOT / 'results' / 'lfw', help='the bundle (default: results/lfw)')
@@ -118,7 +126,7 @@ def main(argv=None):
     import torch, rtml
     import rtml.daml, rtml.sft, rtml.cam_softmax, rtml.viz  # every registry full: the variants of `compare`, the pipeline's figures
     from rtml.data import load_lfw
-    data = load_lfw(args.lfw, progress=False)
+    data = load_lfw(args.lfw, verify=not args.no_verify, progress=False)
     manifest_file = args.out / 'manifest.json'
     manifest = json.loads(manifest_file.read_text()) if manifest_file.is_file() else {'parts': {}}
     for part in [q for q in PARTS if q in args.parts]:

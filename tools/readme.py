@@ -2,7 +2,8 @@
 
 nbdev 2's `nbdev_readme` renders through Quarto, which installs from GitHub, not from a package registry; this
 script does the same job with the standard library: markdown cells as they are, code cells as fenced blocks
-followed by their text output, cells marked `#| hide` left out, and image links made relative to the repo root.
+followed by their text output, cells marked `#| hide` left out, cells marked `#| echo: false` replaced by their
+markdown output (tables and text made from the committed results), and image links made relative to the repo root.
 `.ci/run` rebuilds README.md and fails if it differs from the committed one.
 
     python tools/readme.py
@@ -17,6 +18,9 @@ def cell_text(cell):
     src = ''.join(cell['source']).strip()
     if cell['cell_type'] == 'markdown': return re.sub(r'\]\((?!https?:|#|/)', '](nbs/', src)
     if cell['cell_type'] != 'code' or src.startswith('#| hide'): return ''
+    if re.search(r'^#\|\s*echo:\s*false\s*$', src, re.M):  # its output alone, as markdown: a table made from results/
+        outs = [''.join(o.get('data', {}).get('text/markdown', '')) for o in cell.get('outputs', [])]
+        return re.sub(r'\]\(\.\./', '](', '\n\n'.join(o.strip() for o in outs if o.strip()))
     src = '\n'.join(l for l in src.splitlines() if not l.startswith('#|'))
     outs = [''.join(o.get('text', '') or o.get('data', {}).get('text/plain', '')) for o in cell.get('outputs', [])]
     out = '\n'.join(o.rstrip() for o in outs if o.strip())
