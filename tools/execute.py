@@ -1,6 +1,6 @@
 """Execute notebooks top to bottom in a fresh kernel and store their outputs in place, as rtml keeps them.
 
-    python tools/execute.py nbs/02_models.ipynb [nbs/11_visualize.ipynb ...] [--flags slow lfw] [--timeout 1800]
+    python tools/execute.py nbs/02_models.ipynb [nbs/11_visualize.ipynb ...] [--flags slow lfw] [--timeout 1800] [--slowest N]
 
 Cells tagged with a test flag (`#| slow`, `#| lfw`, `#| cuda`, settings.ini's `tst_flags`) are not run unless
 named with --flags: they keep the outputs they are stored with (say, the real-LFW cells' outputs when LFW is not
@@ -19,7 +19,15 @@ def flags_of(src):
     return {m.group(1) for m in found if m}
 
 
-def execute(path, run_flags=(), timeout=1800):
+def cell_seconds(cell):
+    "Seconds a cell took to run, from the timing nbclient records (None when it did not run)."
+    from datetime import datetime
+    t = cell.get('metadata', {}).get('execution', {})
+    a, b = t.get('iopub.execute_input'), t.get('shell.execute_reply')
+    return (datetime.fromisoformat(b.replace('Z', '+00:00')) - datetime.fromisoformat(a.replace('Z', '+00:00'))).total_seconds() if a and b else None
+
+
+def execute(path, run_flags=(), timeout=1800, slowest=0):
     "Execute `path` in place (cells with a test flag not in `run_flags` keep their stored outputs); returns seconds taken."
     import nbformat
     from nbclient import NotebookClient
@@ -39,6 +47,10 @@ def execute(path, run_flags=(), timeout=1800):
         if old.cell_type != 'code': continue
         if i not in kept: old.outputs, old.execution_count = new.outputs, new.execution_count
     nbformat.write(nb, path)
+    if slowest:
+        took = sorted(((cell_seconds(c), i, c.source.splitlines()[0][:70] if c.source else '') for i, c in enumerate(run.cells)
+                       if c.cell_type == 'code' and cell_seconds(c) is not None), reverse=True)[:slowest]
+        for sec, i, first in took: print(f"  cell {i:>3}: {sec:6.1f} s  {first}")
     return time.time() - t0
 
 
@@ -47,9 +59,10 @@ def main():
     ap.add_argument('notebooks', nargs='+')
     ap.add_argument('--flags', nargs='*', default=(), help='test flags whose cells run too (say, lfw with RTML_LFW set)')
     ap.add_argument('--timeout', type=int, default=1800, help='seconds a cell may take')
+    ap.add_argument('--slowest', type=int, default=0, metavar='N', help='print the N slowest cells of each notebook')
     args = ap.parse_args()
     for p in args.notebooks:
-        print(f"{p}: {execute(p, args.flags, args.timeout):.0f} s", flush=True)
+        print(f"{p}: {execute(p, args.flags, args.timeout, args.slowest):.0f} s", flush=True)
 
 
 if __name__ == '__main__':
