@@ -1,11 +1,11 @@
 """The explorers in a real browser: JupyterLab on loopback, headless Chromium driven by Playwright.
 
-Opens a copy of nbs/11_visualize.ipynb (the original is never written), runs every cell from JupyterLab's Run
-menu, moves the attack explorer's epsilon slider and checks that the similarity it shows changes.
+Opens a copy of nbs/11_visualize.ipynb cut after the attack explorer (the original is never written), runs every
+cell from JupyterLab's Run menu, moves the attack explorer's epsilon slider and checks that the similarity it shows changes.
 Needs Chromium (Debian's `chromium`) and Playwright's Python package; `.ci/run` installs both and sets
 RTML_BROWSER_TEST=required, so CI fails rather than skips when they are missing.
 """
-import os, re, secrets, shutil, socket, subprocess, sys, time, urllib.request
+import json, os, re, secrets, shutil, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 import pytest
 
@@ -29,7 +29,10 @@ def lab(tmp_path_factory):
         if os.environ.get('RTML_BROWSER_TEST') == 'required': pytest.fail(f"browser test required but {why}")
         pytest.skip(why)
     work = tmp_path_factory.mktemp('lab')
-    shutil.copy(ROOT / 'nbs' / '11_visualize.ipynb', work / '11_visualize.ipynb')
+    nb = json.loads((ROOT / 'nbs' / '11_visualize.ipynb').read_text())
+    end = next(i for i, c in enumerate(nb['cells']) if 'AttackExplorer.from_evaluations' in ''.join(c['source']))
+    nb['cells'] = nb['cells'][:end + 1]  # up to the attack explorer: the cells after it (other explorers, exercises) are not what is tested
+    (work / '11_visualize.ipynb').write_text(json.dumps(nb))
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]
     token = secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if k not in ('RTML_LFW', 'RTML_STATIC')}

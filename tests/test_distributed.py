@@ -41,6 +41,7 @@ def test_source_in_two_processes_matches_one(tmp_path):
     assert not list((tmp_path / 'two').rglob('*.tmp'))  # one writer (rank 0), every write finished
 
 
+@pytest.mark.full  # a minute: the quick tier keeps the one-step and the one-source checks
 def test_pipeline_in_two_processes(tmp_path):
     r = run_rtml('pipeline', *TINY, '--nproc', '2', '--out', str(tmp_path / 'run'), cache=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
@@ -58,6 +59,7 @@ def test_bad_process_counts_are_refused(tmp_path):
     assert r.returncode != 0 and 'divisible by the number of processes' in r.stderr
 
 
+@pytest.mark.full
 def test_outside_training_data_view2_ten_folds(tmp_path):
     "Train on an identity folder less a name list, test on all ten View 2 folds of an LFW-shaped folder with one model per row (two processes)."
     outside = synthetic_faces(n_people=60, images=(3, 8), size=48, seed=7)
