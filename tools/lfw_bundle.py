@@ -20,14 +20,18 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+from rtml.pipeline import _write_json as write_json  # atomic: a cut run never leaves half a file
 PARTS = ('baselines', 'pipeline', 'sweep', 'compare')
 SWEEP_FRACTIONS = (0.01, 0.1, 0.3, 1.0)       # target alone
 SWEEP_WITH_TEACHER = ((0.1, 0.02), (1.0, 0.02))  # (label fraction, label weight) imitating the robust source
 
 
-def write_json(path, obj):
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp'); tmp.write_text(json.dumps(obj, indent=1) + '\n'); os.replace(tmp, path)
+def copy_run(run, dest, names):
+    "The small files of a finished run into `dest` (made anew): `names` and every step's result (steps/*.json)."
+    if dest.exists(): shutil.rmtree(dest)
+    (dest / 'steps').mkdir(parents=True)
+    for name in names: shutil.copy2(run / name, dest / name)
+    for f in sorted((run / 'steps').glob('*.json')): shutil.copy2(f, dest / 'steps' / f.name)
 
 
 def git(*args):
@@ -63,16 +67,13 @@ def pipeline(data, runs, out):
     run = runs / 'quick-view1'
     run_pipeline(data, PRESETS['quick'], 'view1', out=run, resume=(run / 'config.json').is_file(), progress=False)
     dest = out / 'pipeline'
-    if dest.exists(): shutil.rmtree(dest)
-    (dest / 'steps').mkdir(parents=True)
-    for name in ('results.json', 'results.md', 'config.json'): shutil.copy2(run / name, dest / name)
+    copy_run(run, dest, ('results.json', 'results.md', 'config.json'))
     for name in FIGURES:  # a figure of noise (the perturbations) is large as a PNG: it travels as a JPEG
         if not (run / name).is_file(): continue
         if (run / name).stat().st_size < 400_000: shutil.copy2(run / name, dest / name)
         else:
             from PIL import Image
             Image.open(run / name).convert('RGB').save(dest / Path(name).with_suffix('.jpg'), quality=85)
-    for f in sorted((run / 'steps').glob('*.json')): shutil.copy2(f, dest / 'steps' / f.name)
     histories = {p.parent.parent.name: json.loads(p.read_text()) for p in sorted(run.glob('*/view1/history.json'))}
     write_json(dest / 'histories.json', histories)
     test = data.view1().test  # the labels of the steps' similarities: the bundle's numbers can be recomputed without LFW
@@ -91,10 +92,10 @@ def sweep(data, runs, out):
     done = json.loads(partial.read_text()) if partial.is_file() else {}
     todo = [(f'target alone, labels {f:g}', f, 0.0, False) for f in SWEEP_FRACTIONS]
     todo += [(f'imitates robust + labels {f:g}', f, w, True) for f, w in SWEEP_WITH_TEACHER]
+    teacher = torch.load(teacher_file, weights_only=True)  # the robust source's embeddings of the training faces, read once
     for key, frac, weight, imitate in todo:
         if key in done: continue
-        teacher = torch.load(teacher_file, weights_only=True) if imitate else None
-        model, hist = train_target(data, sp.train, replace(base, label_fraction=frac, label_weight=weight), teacher, progress=False)
+        model, hist = train_target(data, sp.train, replace(base, label_fraction=frac, label_weight=weight), teacher if imitate else None, progress=False)
         rep = verification_report(pair_scores(model, data.images, sp.test), sp.test.same, sp.test.fold)
         done[key] = {'label_fraction': frac, 'label_weight': weight, 'teacher': 'robust' if imitate else None,
                      'report': rep.to_dict(), 'seconds': sum(h['seconds'] for h in hist)}
@@ -108,11 +109,7 @@ def compare(data, runs, out):
     if (std / 'checkpoint.pt').is_file() and not (run / 'baseline' / 'source' / 'checkpoint.pt').is_file():
         shutil.copytree(std, run / 'baseline' / 'source', dirs_exist_ok=True)  # the same settings: train_source resumes it as finished
     compare_sources(data, PRESETS['quick'], out=run, resume=(run / 'config.json').is_file(), progress=False)
-    dest = out / 'compare'
-    if dest.exists(): shutil.rmtree(dest)
-    (dest / 'steps').mkdir(parents=True)
-    for name in ('compare.json', 'compare.md', 'config.json'): shutil.copy2(run / name, dest / name)
-    for f in sorted((run / 'steps').glob('*.json')): shutil.copy2(f, dest / 'steps' / f.name)
+    copy_run(run, out / 'compare', ('compare.json', 'compare.md', 'config.json'))
 
 
 def main(argv=None):
