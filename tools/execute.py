@@ -60,7 +60,10 @@ def main():
     ap.add_argument('--flags', nargs='*', default=(), help='test flags whose cells run too (say, lfw with RTML_LFW set)')
     ap.add_argument('--timeout', type=int, default=1800, help='seconds a cell may take')
     ap.add_argument('--slowest', type=int, default=0, metavar='N', help='print the N slowest cells of each notebook')
+    ap.add_argument('--threads', type=int, default=1, help="torch threads in the kernel; 1, as tests/test_notebooks.py runs "
+                    "them, so that the stored numbers are the ones the tests compute (float sums depend on the thread count)")
     args = ap.parse_args()
+    os.environ['OMP_NUM_THREADS'] = str(args.threads)
     for p in args.notebooks:
         print(f"{p}: {execute(p, args.flags, args.timeout, args.slowest):.0f} s", flush=True)
 
