@@ -1,7 +1,15 @@
 import os, shutil
 from pathlib import Path
 import pytest
+
+# The README's command runs the test files in two processes (pytest.ini: `-n 2 --dist loadfile`), one torch thread
+# each, and what they start (the CLI, nbdev_test's kernels) with one thread too: on two cores that does more work per
+# second than one process with two threads, since most of these tests are small tensors that a second thread barely
+# helps.
+if os.environ.get('PYTEST_XDIST_WORKER'): os.environ['OMP_NUM_THREADS'] = '1'
 from rtml.data import synthetic_faces, write_face_folder
+import torch
+if os.environ.get('PYTEST_XDIST_WORKER'): torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +43,11 @@ def full_tier():
     return os.environ.get('RTML_TESTS', '').lower() == 'full'
 
 
+FIRST = 'test_notebooks.py'  # the longest file by far: started first, so that the other process works through the rest beside it
+
+
 def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: item.path.name != FIRST)  # stable: every other file keeps its order
     if full_tier(): return
     skip = pytest.mark.skip(reason='full tier only: run with RTML_TESTS=full (as .ci/run does)')
     for item in items:
