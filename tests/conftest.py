@@ -43,18 +43,11 @@ def full_tier():
     return os.environ.get('RTML_TESTS', '').lower() == 'full'
 
 
-# The longest file by far starts first, so that the other process works through the rest beside it (pytest.ini's
-# --no-loadscope-reorder keeps this order: by default xdist hands out the files with the most tests first, which
-# left the notebooks' single test to the end). xdist also gives each process a second file before its first is
-# done; that one waits behind the notebooks, so it is a quick one.
-FIRST = ('test_notebooks.py', 'test_reading_order.py', 'test_stored_outputs.py')
-
-
-def _rank(item): return FIRST.index(item.path.name) if item.path.name in FIRST else len(FIRST)
+FIRST = 'test_notebooks.py'  # the longest file by far: started first, so that the other process works through the rest beside it
 
 
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=_rank)  # stable: every other file keeps its order
+    items.sort(key=lambda item: item.path.name != FIRST)  # stable: every other file keeps its order
     if full_tier(): return
     skip = pytest.mark.skip(reason='full tier only: run with RTML_TESTS=full (as .ci/run does)')
     for item in items:
