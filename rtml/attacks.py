@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from .data import FaceData, Pairs, Split, to_tensor
 from .config import Registry
-from .verification import embed_images, pair_scores, reports_table, verification_report
+from .verification import embed_images, pair_scores, reports_table, split_thresholds, verification_report
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'ATTACKS', 'attack_mode', 'project', 'step_sizes', 'pgd', 'fgsm', 'metric_loss', 'embedding_shift',
@@ -219,8 +219,8 @@ def attack_pairs(model, data:FaceData, pairs:Pairs,
 def robustness_report(model, data:FaceData, split:Split, eps_list=(0, 1 / 255, 2 / 255, 4 / 255, 8 / 255), steps=10, **kw):
     "{eps: VerificationReport} on `split.test` under PGD pair attacks, judged with the clean thresholds of the same (flipped or not) scoring."
     model.eval()
-    clean = verification_report(pair_scores(model, data.images, split.test, kw.get('batch_size', 256), kw.get('flip', False)),
-                                split.test.same, split.test.fold)
+    score = lambda sp: pair_scores(model, data.images, sp.test, kw.get('batch_size', 256), kw.get('flip', False))
+    clean = verification_report(score(split), split.test.same, split.test.fold, thresholds=split_thresholds(split, score))
     out = {0: clean}
     for eps in eps_list:
         if eps == 0: continue

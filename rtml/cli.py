@@ -114,7 +114,7 @@ def source(args):
         model, hist = train_source(data, sp.train, cfg, out=out / sp.name, resume=args.resume, progress=not args.quiet)
         if not is_main(): continue  # in a distributed run rank 0 alone evaluates and writes
         secs += sum(h['seconds'] for h in hist)
-        evals.append(evaluate(model.cpu().eval(), data, sp, ev.attacks(), flip=ev.flip, attacked_pairs=ev.attacked_pairs, seed=cfg.seed))
+        evals.append(evaluate(model.eval(), data, sp, ev.attacks(), flip=ev.flip, attacked_pairs=ev.attacked_pairs, seed=cfg.seed))
         print(f"{sp.name}: trained in {sum(h['seconds'] for h in hist):.0f} s\n{results_table({sp.name: evals[-1]})}", flush=True)
     if not is_main(): return
     merged = merge_evaluations(evals, splits)

@@ -8,8 +8,9 @@ import argparse
 from dataclasses import dataclass, field, fields, replace
 
 # %% auto #0
-__all__ = ['Registry', 'option', 'check_value', 'check_config', 'config_dict', 'config_from_dict', 'parse_eps', 'parse_bool',
-           'add_config_args', 'config_from_args']
+__all__ = ['MAX_LINF', 'MAX_L2', 'Registry', 'option', 'check_value', 'check_config', 'config_dict', 'config_from_dict',
+           'parse_budget', 'check_budget', 'parse_eps', 'budget_check', 'parse_bool', 'add_config_args',
+           'config_from_args']
 
 # %% ../nbs/00a_config.ipynb #57b8adcb
 class Registry:
@@ -42,9 +43,10 @@ def option(default, help:str, # one sentence: what the setting does
            choices=None, # the allowed values: a tuple, or a `Registry` (later notebooks may add to it)
            low=None, high=None, # the allowed range of a number (or of every number of a tuple)
            parse=None, # a function from a flag's text to one value (say `parse_eps`); default: the default's type
+           check=None, # check(cfg, value, flag): a rule that needs the other fields (say, a budget's bound set by the norm)
            **meta): # more metadata for whoever reads the fields (say `robust=True`)
     "A dataclass field that carries its help text, its choices and its range: the command line, validation and saved configs read them."
-    return field(default=default, metadata=dict(help=help, choices=choices, low=low, high=high, parse=parse, **meta))
+    return field(default=default, metadata=dict(help=help, choices=choices, low=low, high=high, parse=parse, check=check, **meta))
 
 def _flag(prefix, name): return '--' + (prefix + name).replace('_', '-')
 
@@ -64,7 +66,9 @@ def check_value(f, v, flag):
 def check_config(cfg, prefix=''):
     "Raise ValueError naming (as its flag, `--prefix-name`) the first field of `cfg` outside its choices or range; returns `cfg`."
     for f in fields(cfg):
-        if 'help' in f.metadata: check_value(f, getattr(cfg, f.name), _flag(prefix, f.name))
+        if 'help' not in f.metadata: continue
+        check_value(f, getattr(cfg, f.name), _flag(prefix, f.name))
+        if f.metadata.get('check'): f.metadata['check'](cfg, getattr(cfg, f.name), _flag(prefix, f.name))
     return cfg
 
 def config_dict(cfg):
@@ -79,11 +83,31 @@ def config_from_dict(cls, d:dict, strict=False):
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in names})
 
 # %% ../nbs/00a_config.ipynb #9f185994
+MAX_LINF, MAX_L2 = 32 / 255, 16.0  # the largest budgets rtml accepts (L2: 32/255 on every value of a 64x64 colour face is 13.9)
+
+def parse_budget(text):
+    "A budget in [0, 1] image units from its text, read one way only: 'N/255' is N/255, a plain number is itself."
+    a, _, b = str(text).strip().partition('/')
+    return float(a) / float(b) if b else float(a)
+
+def check_budget(eps, # a budget, or a tuple of them, in [0, 1] image units
+                 norm='linf', # 'linf' or 'l2'
+                 flag='eps'): # the name the error gives it
+    "Raise ValueError naming `flag` when a budget is beyond the bound of its norm, showing how the number reads the other way; returns `eps`."
+    for x in (eps if isinstance(eps, tuple) else (eps,)):
+        if norm == 'linf' and x > MAX_LINF + 1e-12:
+            raise ValueError(f"{flag}: {x:g} reads two ways: as {x:g} in [0, 1] image units, an L-infinity budget beyond the largest "
+                             f"rtml accepts (32/255), or as {x:g}/255 = {x / 255:.5f}; for the second write '{x:g}/255'")
+        if norm == 'l2' and x > MAX_L2: raise ValueError(f"{flag}: an L2 budget of {x:g} is beyond the largest rtml accepts ({MAX_L2:g})")
+    return eps
+
 def parse_eps(text):
-    "An attack budget from its text: '2/255', '0.0078' or '2' (read as 2/255 when above 1)."
-    a, _, b = str(text).partition('/')
-    v = float(a) / float(b) if b else float(a)
-    return v / 255 if v > 1 else v
+    "An L-infinity budget from its text: '2/255', or a number in [0, 1] image units up to 32/255 ('0.0078'); a number that reads two ways ('2') is refused."
+    return check_budget(parse_budget(text), 'linf', repr(str(text)))
+
+def budget_check(norm_field='norm'): # the field of the same config that names the norm ('linf' or 'l2')
+    "An `option(check=...)` for a budget whose bound depends on the norm another field names."
+    return lambda cfg, v, flag: check_budget(v, getattr(cfg, norm_field), flag)
 
 def parse_bool(text):
     "True for 'true', 'yes', '1', 'on'; False for 'false', 'no', '0', 'off'."

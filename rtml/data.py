@@ -323,10 +323,11 @@ class Pairs:
 
 @dataclass
 class Split:
-    "One evaluation task: the image rows a model may train on and the pairs it is tested on."
+    "One evaluation task: the image rows a model may train on, the pairs it is tested on, and the pairs its threshold is chosen on."
     name: str
     train: np.ndarray  # rows of the training images
     test: Pairs        # the pairs to report on
+    fit: Pairs = None  # pairs the same model scores to choose its decision threshold (View 2: the other nine folds' pairs); None: the test pairs' other folds
 
 def class_folds(same, n_folds=10):
     "Deal same and different pairs separately, in order, into `n_folds` folds of equal make-up."
@@ -385,11 +386,11 @@ class FaceData:
         return self.pairs([r for f in folds for r in f], np.repeat(np.arange(len(folds)), [len(f) for f in folds]))
 
     def view2(self):
-        "View 2, image-unrestricted: split k tests on fold k and trains on the people of the other folds."
+        "View 2, image-unrestricted: split k tests on fold k, trains on the people of the other folds and chooses its threshold on their pairs."
         people = self.protocol.need('fold_people', 'people.txt')
         pairs = self.view2_pairs()
-        return [Split(f'view2-fold{k}', self.rows([q for j, f in enumerate(people) if j != k for q in f]), pairs[pairs.fold == k])
-                for k in range(len(people))]
+        return [Split(f'view2-fold{k}', self.rows([q for j, f in enumerate(people) if j != k for q in f]), pairs[pairs.fold == k],
+                      pairs[pairs.fold != k]) for k in range(len(people))]
 
     def splits(self, protocol='view1'):
         "The splits of `protocol`: 'view1' (one) or 'view2' (ten)."

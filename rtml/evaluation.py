@@ -12,8 +12,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .data import FaceData, Pairs, Split, class_folds
-from .config import check_config, option, parse_eps
-from .verification import DEFAULT_FARS, VerificationReport, cosine_similarity, embed_images, reports_table, verification_report
+from .config import check_budget, check_config, option, parse_budget
+from .verification import (DEFAULT_FARS, VerificationReport, cosine_similarity, embed_images, merge_thresholds, pair_scores, reports_table,
+                               split_thresholds, verification_report)
 from .attacks import ATTACKS, Attack, attack_pairs, make_attack
 
 # %% auto #0
@@ -63,13 +64,14 @@ class Evaluation:
     attacked_pairs: np.ndarray = None                  # their indices among the test pairs
     flip: bool = False                                 # scored (and attacked) with the mirrored sum
     attacks: dict = field(default_factory=dict)        # attack label -> the `Attack`'s settings
+    fitted_on: str = 'folds'                           # where the clean thresholds were chosen: 'folds' (the test pairs' other folds) or 'fit' (the split's fit pairs)
 
     def to_dict(self):
         "JSON-ready: reports as `VerificationReport.to_dict()`, arrays as lists."
         return dict(clean=self.clean.to_dict(), attacked={k: r.to_dict() for k, r in self.attacked.items()}, retrieval=dict(self.retrieval),
                     sims=np.asarray(self.sims, float).tolist(), attacked_sims={k: np.asarray(v, float).tolist() for k, v in self.attacked_sims.items()},
                     attacked_pairs=np.asarray(self.attacked_pairs if self.attacked_pairs is not None else [], int).tolist(),
-                    flip=self.flip, attacks={k: dict(v) for k, v in self.attacks.items()})
+                    flip=self.flip, attacks={k: dict(v) for k, v in self.attacks.items()}, fitted_on=self.fitted_on)
 
     @classmethod
     def from_dict(cls, d):
@@ -77,7 +79,7 @@ class Evaluation:
         return cls(VerificationReport.from_dict(d['clean']), {k: VerificationReport.from_dict(r) for k, r in d.get('attacked', {}).items()},
                    dict(d.get('retrieval', {})), np.asarray(d.get('sims', []), np.float64),
                    {k: np.asarray(v, np.float64) for k, v in d.get('attacked_sims', {}).items()},
-                   np.asarray(d.get('attacked_pairs', []), int), bool(d.get('flip', False)), dict(d.get('attacks', {})))
+                   np.asarray(d.get('attacked_pairs', []), int), bool(d.get('flip', False)), dict(d.get('attacks', {})), d.get('fitted_on', 'folds'))
 
     def _repr_markdown_(self): return results_table({'': self})
 
@@ -104,9 +106,11 @@ def evaluate(model, # images in [0, 1] -> embeddings
         rows, inv = np.unique(np.r_[pairs.left, pairs.right], return_inverse=True)  # each image embedded once, as `pair_scores` does
         emb = embed_images(model, data.images[rows], batch_size, flip)
         sims = cosine_similarity(emb[inv[:len(pairs)]], emb[inv[len(pairs):]])
-        clean = verification_report(sims, pairs.same, pairs.fold, fars)
+        thr = split_thresholds(split, lambda sp: pair_scores(model, data.images, sp.test, batch_size, flip)) if isinstance(split, Split) else None
+        clean = verification_report(sims, pairs.same, pairs.fold, fars, thr)  # View 2: the threshold from this model's scores of the other folds
         ret = retrieval_metrics(emb, data.person[rows]) if retrieval else {}
-        res = Evaluation(clean, retrieval=ret if ret.get('n_queries') else {}, sims=sims, attacked_pairs=np.zeros(0, int), flip=flip)
+        res = Evaluation(clean, retrieval=ret if ret.get('n_queries') else {}, sims=sims, attacked_pairs=np.zeros(0, int), flip=flip,
+                         fitted_on='folds' if thr is None else 'fit')
         if attacks and _attackable(model):
             hit = res.attacked_pairs = attack_subset(pairs, attacked_pairs, seed)
             for a in attacks:
@@ -123,7 +127,8 @@ def evaluate(model, # images in [0, 1] -> embeddings
 class EvalConfig:
     "How a network is evaluated: which attack at which budgets, how many pairs it hits, and mirrored scoring."
     attack: str = option('pgd', "the attack, by its name in the `ATTACKS` registry", choices=ATTACKS)
-    attack_eps: tuple = option((2 / 255,), "the attack budgets, one evaluation under attack each ('2/255' or '0.0078')", low=0, parse=parse_eps)
+    attack_eps: tuple = option((2 / 255,), "the attack budgets, one evaluation under attack each: '2/255', or numbers in [0, 1] image units (L-infinity at most 32/255, L2 at most 16)",
+                               low=0, parse=parse_budget, check=lambda cfg, v, flag: check_budget(v, make_attack(cfg.attack, 0.0).norm, flag))
     attack_steps: int = option(5, "gradient steps of each attack (FGSM takes one whatever this says)", low=1)
     attack_restarts: int = option(1, "random starts of each attack; each pair keeps its worst case", low=1)
     attacked_pairs: int = option(500, "attack about this many test pairs, the same share of every fold's same and different pairs (0: all)", low=0)
@@ -137,7 +142,7 @@ class EvalConfig:
 # %% ../nbs/04b_evaluation.ipynb #e84346f7
 def merge_evaluations(evals, # `Evaluation`s (or their `to_dict()`) of the splits, in order
                       splits): # the `Split`s (or test `Pairs`) they were evaluated on
-    "One `Evaluation` over several splits: every fold keeps its number, attacked pairs are judged with the merged clean thresholds."
+    "One `Evaluation` over several splits: every fold keeps its number; splits evaluated with `fit` pairs (View 2) keep their own models' thresholds, parts of one model's pairs are judged with thresholds chosen over all of them."
     evals = [e if isinstance(e, Evaluation) else Evaluation.from_dict(e) for e in evals]
     tests = [sp.test if isinstance(sp, Split) else sp for sp in splits]
     if len(evals) != len(tests): raise ValueError(f"{len(evals)} evaluations for {len(tests)} splits")
@@ -148,11 +153,14 @@ def merge_evaluations(evals, # `Evaluation`s (or their `to_dict()`) of the split
     if any(set(e.attacked_sims) != set(labels) for e in evals):
         raise ValueError(f"the splits were not all attacked with the same attacks: {[list(e.attacked_sims) for e in evals]}")
     fars, sims = tuple(evals[0].clean.tar_at_far), np.concatenate([e.sims for e in evals])
-    clean = verification_report(sims, np.concatenate([t.same for t in tests]), np.concatenate([t.fold for t in tests]), fars)
+    if len({e.fitted_on for e in evals}) > 1: raise ValueError("some splits chose their thresholds on fit pairs and some on their other folds")
+    own = evals[0].fitted_on == 'fit'  # each fold was scored by its own model: its threshold is that model's, from its fit pairs
+    thr = merge_thresholds([t.fold for t in tests], [e.clean.thresholds for e in evals]) if own else None
+    clean = verification_report(sims, np.concatenate([t.same for t in tests]), np.concatenate([t.fold for t in tests]), fars, thr)
     hit = [np.asarray(e.attacked_pairs, int) for e in evals]
     start = np.cumsum([0] + [len(t) for t in tests[:-1]])  # where each split's pairs begin in the merged list
     res = Evaluation(clean, sims=sims, attacked_pairs=np.concatenate([h + s for h, s in zip(hit, start)]), flip=evals[0].flip,
-                     attacks={k: v for e in evals for k, v in e.attacks.items()})
+                     attacks={k: v for e in evals for k, v in e.attacks.items()}, fitted_on=evals[0].fitted_on)
     same_a, fold_a = (np.concatenate([getattr(t, k)[h] for t, h in zip(tests, hit)]) for k in ('same', 'fold'))
     for k in labels:
         res.attacked_sims[k] = np.concatenate([e.attacked_sims[k] for e in evals])

@@ -83,7 +83,9 @@ class MarginSoftmax(nn.Module):
         "The target class's logit from its cosine."
         if self.kind == 'normsoftmax' or self.margin == 0: return cos
         if self.kind == 'cosface': return cos - self.margin
-        if self.kind == 'arcface': return torch.cos(torch.acos(cos.clamp(-1 + 1e-7, 1 - 1e-7)) + self.margin)
+        if self.kind == 'arcface':  # cos(theta + m) up to theta = pi - m; past it that would rise again, so cos(theta) - m sin(m) (as pytorch-metric-learning)
+            theta = torch.acos(cos.clamp(-1 + 1e-7, 1 - 1e-7))
+            return torch.where(theta <= math.pi - self.margin, torch.cos(theta + self.margin), cos - self.margin * math.sin(self.margin))
         raise ValueError(f"kind must be 'normsoftmax', 'cosface' or 'arcface', got {self.kind!r}")
     def logits(self, emb, labels):
         cos = self.cosines(emb)

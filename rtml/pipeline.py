@@ -21,7 +21,7 @@ from .losses import PAIR_LOSSES, make_loss
 from .evaluation import EvalConfig, Evaluation, attack_subset, bootstrap_verdict, evaluate, merge_evaluations, paired_bootstrap, results_table
 from .training import ROBUST, TEACH, SourceConfig, _save_atomic, load_source, source_terms, train_source
 from .transfer import TEACH_TARGET, TargetConfig, load_target, teacher_embeddings, train_target
-from .verification import VerificationReport, plot_roc, verification_report
+from .verification import VerificationReport, plot_roc, split_thresholds, verification_report
 
 # %% auto #0
 __all__ = ['ROWS', 'ROBUST_FIELDS', 'PRESETS', 'FIGURES', 'VARIANTS', 'Preset', 'add_preset_args', 'preset_from_args',
@@ -139,9 +139,9 @@ class _Tee:
 
 # %% ../nbs/07_pipeline.ipynb #28531e1a
 def score_network(model, data:FaceData, split:Split, evaluation:EvalConfig=None, seed=0):
-    "A step's result for one network on one split: `evaluate` (04b) with the run's attacks, as plain data."
+    "A step's result for one network on one split: `evaluate` (04b) with the run's attacks, as plain data (on the network's own device)."
     ev = evaluation or EvalConfig()
-    model = model.cpu().eval()
+    model = model.eval()
     return evaluate(model, data, split, ev.attacks(), flip=ev.flip, attacked_pairs=ev.attacked_pairs, seed=seed).to_dict()
 
 # %% ../nbs/07_pipeline.ipynb #541eccbd
@@ -198,11 +198,11 @@ def _target_row(data, sp, source_folder, folder, preset, progress):
     if not is_main(): return None  # rank 0 alone evaluates
     return {**score_network(model, data, sp, preset.evaluation, preset.seed), 'seconds': sum(h['seconds'] for h in hist)}
 
-def scores_evaluation(sims, split:Split):
-    "The `Evaluation` of clean similarities of `split.test` alone (a classical baseline: nothing to attack, no embedding)."
-    sims = np.asarray(sims, np.float64)
-    return Evaluation(clean=verification_report(sims, split.test.same, split.test.fold), attacked={}, retrieval={},
-                      sims=sims, attacked_sims={}, attacked_pairs=np.arange(0))
+def scores_evaluation(score, split:Split):
+    "The `Evaluation` of a classical baseline's clean similarities of `split.test` (`score(split)`; nothing to attack, no embedding), thresholds as `evaluate` chooses them."
+    sims, thr = np.asarray(score(split), np.float64), split_thresholds(split, score)
+    return Evaluation(clean=verification_report(sims, split.test.same, split.test.fold, thresholds=thr), attacked={}, retrieval={},
+                      sims=sims, attacked_sims={}, attacked_pairs=np.arange(0), fitted_on='folds' if thr is None else 'fit')
 
 def row_summary(ev:Evaluation, seconds):
     "What results.json keeps of a row: its clean report, its retrieval metrics, its accuracy under each attack, its seconds."
@@ -219,11 +219,11 @@ def _run(data, preset, splits, out, progress):
         def eig():
             nonlocal vectors
             t0 = time.time(); vectors = face_vectors(data.images) if vectors is None else vectors
-            return {**scores_evaluation(eigenfaces_scores(vectors, sp), sp).to_dict(), 'seconds': time.time() - t0}
+            return {**scores_evaluation(lambda s: eigenfaces_scores(vectors, s), sp).to_dict(), 'seconds': time.time() - t0}
         def lbp():
             nonlocal feats
             t0 = time.time(); feats = lbp_features(data.images) if feats is None else feats
-            return {**scores_evaluation(lbp_scores(feats, sp), sp).to_dict(), 'seconds': time.time() - t0}
+            return {**scores_evaluation(lambda s: lbp_scores(feats, s), sp).to_dict(), 'seconds': time.time() - t0}
         for row, fn in (('eigenfaces', eig), ('lbp', lbp)):
             r = _step(out, f"{row}-{sp.name}", fn); per_row[row].append(r); seconds[row] += r['seconds'] if r else 0
         # the two sources, then the targets that learn from them

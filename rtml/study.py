@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from . import __version__
-from .config import Registry, check_config, config_dict, option, parse_eps
+from .config import MAX_LINF, Registry, check_config, config_dict, option, parse_eps
 from .data import FaceData, Pairs, Split, _sample_pairs, gray_lowres
 from .verification import embed_images, verification_report
 from .attacks import Attack, attack_pairs, pair_attack
@@ -85,9 +85,9 @@ REGIMES = ('same', 'new_ids', 'view16')  # the target regimes: the source's own 
 @dataclass
 class StudyConfig:
     "Every setting of the study, declared once: `rtml study` makes a flag of each."
-    epsilons: tuple = option((0.0, .5 / 255, 1 / 255, 2 / 255, 4 / 255), "training budgets of the teachers (0: the standard source)", low=0, parse=parse_eps)
+    epsilons: tuple = option((0.0, .5 / 255, 1 / 255, 2 / 255, 4 / 255), "training budgets of the teachers (0: the standard source)", low=0, high=MAX_LINF, parse=parse_eps)
     seeds: tuple = option((0, 1, 2), "training seeds: every teacher, student and split of people is made once per seed")
-    primary_eps: float = option(1 / 255, "the robust teacher of the primary comparison (declared before any result)", low=0, parse=parse_eps)
+    primary_eps: float = option(1 / 255, "the robust teacher of the primary comparison (declared before any result)", low=0, high=MAX_LINF, parse=parse_eps)
     source_epochs: int = option(8, "epochs of every teacher (the quick preset's standard source)", low=1)
     source_width: int = option(32, "channels of the teachers' first stage", low=1)
     target_epochs: int = option(10, "epochs of every student and target trained alone", low=1)
@@ -97,7 +97,7 @@ class StudyConfig:
     val_people: float = option(0.05, "share of the DevTrain people held out for validation (every choice is made there)", low=0, high=0.5)
     val_pairs: int = option(300, "same (and different) validation pairs", low=10)
     control_epochs: tuple = option((2, 3, 4, 6), "epochs tried for the matched-accuracy standard teacher", low=1)
-    attack_eps: float = option(2 / 255, "budget of every attack reading", low=0, parse=parse_eps)
+    attack_eps: float = option(2 / 255, "budget of every attack reading", low=0, high=MAX_LINF, parse=parse_eps)
     attacked_pairs: int = option(150, "test pairs attacked in every reading (a fixed subset, the same for every network)", low=2)
     steps: tuple = option((1, 10, 50), "PGD steps of the robustness readings", low=1)
     restarts: int = option(3, "random starts of the readings: each is read with 1 and with this many (worst case)", low=1)
@@ -175,10 +175,11 @@ def worst_case(sims, same):
 
 def craft_transfer(model, data:FaceData, pairs:Pairs, eps, steps=10, seed=0):
     "int8 (P, H, W, 3): the perturbation, in 8-bit levels, of each pair's first face attacked through `model` (to attack other networks with)."
-    x = torch.from_numpy(data.images[pairs.left]).permute(0, 3, 1, 2).float() / 255
-    partner = embed_images(model, data.images[pairs.right])
+    device = next(model.parameters()).device  # attacked where the network is
+    x = (torch.from_numpy(data.images[pairs.left]).permute(0, 3, 1, 2).float() / 255).to(device)
+    partner = embed_images(model, data.images[pairs.right]).to(device)
     adv = Attack('pgd', eps, steps)(model.eval(), x, pair_attack(partner, pairs.same), torch.Generator().manual_seed(seed))
-    d = (adv * 255).round() - x * 255  # an attacker hands over 8-bit images
+    d = ((adv * 255).round() - x * 255).cpu()  # an attacker hands over 8-bit images
     return d.permute(0, 2, 3, 1).round().to(torch.int8).numpy()
 
 def transfer_similarities(model, data:FaceData, pairs:Pairs, delta):
@@ -192,7 +193,7 @@ def read_network(model, faces:FaceData, pairs:Pairs, cfg:StudyConfig, hit, # the
                  val=None, # (faces, pairs) of the validation people: their accuracy is recorded
                  probe=False): # score the network on the students' grey views as well (`ViewProbe`)
     "(record, arrays): a network's clean, attacked, shifted and probe readings on the test pairs, and the similarities behind them."
-    model = model.cpu().eval()
+    model = model.eval()
     ev = evaluate(model, faces, pairs, retrieval=False)
     thr, sub = ev.clean.thresholds, pairs[hit]
     judged = lambda s, p=sub: verification_report(s, p.same, p.fold, fars=(), thresholds=thr).accuracy
@@ -275,7 +276,7 @@ class Study:
         for src in transfer_from:  # attack pairs crafted against another source, handed to this network
             path = self.results / 'transfer' / f"{src}.npz"
             if path.is_file():
-                s = transfer_similarities(model.cpu().eval(), self.faces, self.pairs[self.hit], np.load(path)['delta'])
+                s = transfer_similarities(model.eval(), self.faces, self.pairs[self.hit], np.load(path)['delta'])
                 sub = self.pairs[self.hit]
                 thr = r['thresholds']  # the network's clean thresholds, as every reading of it
                 r['attacked'][self.transfer_label] = verification_report(s, sub.same, sub.fold, fars=(), thresholds=thr).accuracy
@@ -303,7 +304,7 @@ class Study:
         other = [f"{dom}-eps{e255(cfg.primary_eps if eps == 0 else 0)}-seed{seed}"]
         self.log(f"{name}: teacher {'robust at ' + e255(eps) + '/255' if eps else 'standard'}{', ' + variant if variant else ''} on {len(src_rows)} images")
         teacher, hist = train_source(data, src_rows, tcfg, out=folder / 'teacher', resume=True, progress=self.progress)
-        teacher = teacher.cpu().eval()
+        teacher = teacher.eval()
         if own and eps in (0, cfg.primary_eps):  # the two sources whose attacks are handed to the others
             path = self.results / 'transfer' / f"{own}.npz"
             if not path.is_file():
@@ -352,11 +353,11 @@ class Study:
         sp = study_splits(self.data, cfg, seed)
         val = test_faces(self.data, sp.val)
         teacher, _ = train_source(self.data, sp.half_a, cfg.source(0, seed), out=self.runs / f"half-eps0-seed{seed}" / 'teacher', resume=True, progress=self.progress)
-        teach = teacher_embeddings(teacher.cpu().eval(), self.data.images[sp.half_b])
+        teach = teacher_embeddings(teacher.eval(), self.data.images[sp.half_b])
         labels, cand = max(cfg.label_fractions), {}
         for w in cfg.label_weights:
             m, _ = train_target(self.data, sp.half_b, cfg.target(seed, 32, labels, w), teach, out=self.runs / 'label-weight-choice' / f"weight{w:g}", resume=True, progress=self.progress)
-            cand[w] = evaluate(m.cpu().eval(), *val, retrieval=False).clean.accuracy
+            cand[w] = evaluate(m.eval(), *val, retrieval=False).clean.accuracy
             self.log(f"label weight candidate {w:g}: validation accuracy {cand[w]:.3f}")
         chosen = max(cand, key=lambda w: (cand[w], -w))  # the best; on a tie, the smaller weight
         _write_json(path, {**got, 'label_weight': {'candidates': {f"{k:g}": v for k, v in cand.items()}, 'chosen': chosen, 'labels': labels, 'seed': seed,
@@ -377,7 +378,7 @@ class Study:
         cand = {}
         for e in cfg.control_epochs:
             m, _ = train_source(self.data, sp.half_a, cfg.source(0, seed, e), out=self.runs / 'control-choice' / f"epochs{e}", resume=True, progress=self.progress)
-            cand[e] = evaluate(m.cpu().eval(), *val, retrieval=False).clean.accuracy
+            cand[e] = evaluate(m.eval(), *val, retrieval=False).clean.accuracy
             self.log(f"control candidate: {e} epochs, validation accuracy {cand[e]:.3f}")
         target = float(np.mean(prim))
         chosen = min(cand, key=lambda e: abs(cand[e] - target))

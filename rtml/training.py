@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .config import Registry, check_config, config_dict, config_from_dict, option, parse_eps
+from .config import Registry, budget_check, check_config, config_dict, config_from_dict, option, parse_budget
 from . import __version__
 from .data import FaceData, cache_dir, read_rows
 from .models import create_model, load_model, model_spec, read_checkpoint
@@ -44,12 +44,15 @@ class SourceConfig:
     pk: tuple = option((32, 4), "P identities x K images per batch, for pair-based losses", low=1)
     attack: str = option('none', "attack of joint adversarial training: 'fgsm' (with a random start), 'pgd', or 'none' for the standard source",
                          choices=('none', 'fgsm', 'pgd'), robust=True)
-    eps: float = option(4 / 255, "training attack budget", low=0, parse=parse_eps, robust=True)
+    eps: float = option(4 / 255, "training attack budget: '2/255', or a number in [0, 1] image units (L-infinity at most 32/255, L2 at most 16)",
+                        low=0, parse=parse_budget, check=budget_check('norm'), robust=True)
     pgd_steps: int = option(3, "steps of the training attack when attack is 'pgd'", low=1, robust=True)
     norm: str = option('linf', "norm of the training attack's ball", choices=('linf', 'l2'), robust=True)
     alpha: float = option(0.5, "weight of the clean loss; 1 - alpha weighs the adversarial loss", low=0, high=1, robust=True)
     consistency: float = option(0.0, "weight of 1 - cos(clean embedding, adversarial embedding)", low=0, robust=True)
     eps_warmup: float = option(0.0, "epochs over which the budget ramps up from 0", low=0, robust=True)
+    attack_bn: str = option('train', "batch norm while the training attack runs: 'train' (each batch's own statistics, and the attack's forward passes update the running ones) or 'eval' (the running statistics, left as they are, as RobRank and torchattacks attack)",
+                            choices=('train', 'eval'), robust=True)
     augment: bool = option(True, "image augmentation: random horizontal flips and shifts of up to 4 pixels")
     terms: tuple = option((), "extra training terms by name (08_daml adds daml, 09_sft adds sft)", choices=TERMS)
     term_weights: tuple = option((), "weights of the extra terms, in the same order (default: each term's own)", low=0, parse=float)
@@ -128,10 +131,12 @@ class MetricTerm(Term):
 class AdversarialTerm(Term):
     "The metric loss on an adversarial batch made against the current network with the metric loss as objective."
     name = 'adversarial'
-    def __init__(self, loss_fn, attack='fgsm', eps=4 / 255, pgd_steps=3, norm='linf', warmup=0.0, weight=0.5):
+    def __init__(self, loss_fn, attack='fgsm', eps=4 / 255, pgd_steps=3, norm='linf', warmup=0.0, weight=0.5,
+                 bn='train'): # batch norm during the attack: 'train' (batch statistics) or 'eval' (running statistics, not updated)
         super().__init__(weight)
         if attack not in ('fgsm', 'pgd'): raise ValueError(f"attack must be 'fgsm' or 'pgd', got {attack!r}")
-        self.loss_fn, self.attack, self.eps, self.pgd_steps, self.norm, self.warmup = loss_fn, attack, eps, pgd_steps, norm, warmup
+        if bn not in ('train', 'eval'): raise ValueError(f"bn must be 'train' or 'eval', got {bn!r}")
+        self.loss_fn, self.attack, self.eps, self.pgd_steps, self.norm, self.warmup, self.bn = loss_fn, attack, eps, pgd_steps, norm, warmup, bn
     def budget(self, epoch): return self.eps * min(1.0, epoch / self.warmup) if self.warmup else self.eps
     def prepare(self, step):
         eps = step.log['eps'] = self.budget(step.epoch)
@@ -139,7 +144,7 @@ class AdversarialTerm(Term):
         steps, size = (1, 1.25 * eps) if self.attack == 'fgsm' else (self.pgd_steps, 2.5 * eps / self.pgd_steps)
         x, y = step.batch['x'], step.batch['y']
         step.inputs['adversarial'] = pgd(step.network, x, metric_loss(self.loss_fn, y), eps, steps, size, self.norm,
-                                         eval_mode=False, generator=step.generator)
+                                         eval_mode=self.bn == 'eval', generator=step.generator)
     def loss(self, step): return self.loss_fn(step.emb.get('adversarial', step.emb['clean']), step.batch['y'])
 
 class ConsistencyTerm(Term):
@@ -155,7 +160,7 @@ def source_terms(cfg:SourceConfig, loss_fn):
     robust = cfg.attack != 'none'
     terms = [MetricTerm(loss_fn, cfg.alpha if robust else 1.0, compute)]
     if robust:
-        terms.append(AdversarialTerm(compute, cfg.attack, cfg.eps, cfg.pgd_steps, cfg.norm, cfg.eps_warmup, 1 - cfg.alpha))
+        terms.append(AdversarialTerm(compute, cfg.attack, cfg.eps, cfg.pgd_steps, cfg.norm, cfg.eps_warmup, 1 - cfg.alpha, cfg.attack_bn))
         if cfg.consistency: terms.append(ConsistencyTerm(cfg.consistency))
     if cfg.term_weights and len(cfg.term_weights) != len(cfg.terms):
         raise ValueError(f"--term-weights gives {len(cfg.term_weights)} weights for {len(cfg.terms)} terms ({', '.join(cfg.terms) or 'none'})")

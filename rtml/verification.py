@@ -5,7 +5,7 @@
 # %% ../nbs/01_verification.ipynb #ad4c9039
 from __future__ import annotations
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,7 @@ from .data import Pairs, Split, class_folds, to_tensor
 # %% auto #0
 __all__ = ['DEFAULT_FARS', 'cosine_similarity', 'pair_similarities', 'embed_images', 'pair_scores', 'roc_curve', 'auc',
            'best_threshold', 'eer', 'tar_at_far', 'VerificationReport', 'verification_report', 'per_fold_tar_at_far',
-           'reports_table', 'plot_roc', 'evaluate_splits']
+           'reports_table', 'plot_roc', 'split_thresholds', 'merge_thresholds', 'evaluate_splits']
 
 # %% ../nbs/01_verification.ipynb #c90ca148
 def cosine_similarity(a, b, eps=1e-12):
@@ -148,7 +148,8 @@ def verification_report(similarities, # one score per pair, higher: more alike
                         is_same, # True for a same-person pair
                         folds=None, # fold of each pair; None: `class_folds(is_same, 10)`, same and different pairs dealt separately in order
                         fars=DEFAULT_FARS, # FARs to report TAR at
-                        thresholds=None): # one per fold to judge with (say, the clean ones for attacked pairs); None: chosen on the other folds
+                        thresholds=None, # one per fold to judge with (say, the clean ones for attacked pairs); None: chosen on the other folds
+                        self_fit=False): # with one fold and no `thresholds`, choose its threshold on its own pairs (optimistic) rather than refuse
     "10-fold accuracy (threshold from the other nine folds); ROC, AUC, EER and TAR@FAR pooled over all folds' pairs (one ROC)."
     s, y = np.asarray(similarities, np.float64).ravel(), np.asarray(is_same, bool).ravel()
     if len(s) != len(y): raise ValueError(f"similarities has {len(s)} entries, is_same has {len(y)}")
@@ -159,6 +160,10 @@ def verification_report(similarities, # one score per pair, higher: more alike
     if thresholds is not None and len(thresholds) != len(ks):
         raise ValueError(f"thresholds has {len(thresholds)} entries for {len(ks)} folds")
     if y.all() or not y.any(): raise ValueError("need both same-person and different-person pairs")
+    if thresholds is None and len(ks) == 1 and not self_fit:
+        raise ValueError(f"all {len(s)} pairs are in one fold ({ks[0]}): its threshold would be chosen on the very pairs it judges, which "
+                         "overstates accuracy. Give `thresholds` chosen on other pairs (for a View 2 split: `split_thresholds`, the same "
+                         "model's scores of the other folds), or self_fit=True to fit on these pairs knowingly")
     order = np.argsort(-s, kind='stable')  # one sort: each fold's nine others are this order with the fold left out
     s_o, y_o, f_o = s[order], y[order], folds[order]
     for i, k in enumerate(ks):
@@ -218,13 +223,36 @@ def plot_roc(reports:dict, ax=None, log=True, title=None):
     return fig
 
 # %% ../nbs/01_verification.ipynb #335511a1
+def split_thresholds(split:Split, # a split; only one with `fit` pairs (a View 2 split) gets thresholds
+                     score): # split -> similarities of `split.test`'s pairs, as for `evaluate_splits`
+    "The threshold each test fold of `split` is judged with: the best one on its `fit` pairs as `score` rates them (None when it has none)."
+    if getattr(split, 'fit', None) is None: return None
+    s = np.asarray(score(replace(split, test=split.fit)), np.float64).ravel()  # the same model (fitted on split.train) scores the fit pairs
+    if len(s) != len(split.fit): raise ValueError(f"{split.name}: score gave {len(s)} similarities for {len(split.fit)} fit pairs")
+    t, _ = best_threshold(s, split.fit.same)
+    return [t] * len(np.unique(split.test.fold))
+
+def merge_thresholds(folds, # each split's fold numbers (an array of its pairs' folds)
+                     thresholds): # each split's thresholds, one per fold in sorted order
+    "One list of thresholds in sorted fold order over several splits, each fold keeping its own split's; refuses a fold in two splits."
+    got = {}
+    for fs, ts in zip(folds, thresholds):
+        ks = np.unique(fs)
+        if len(ts) != len(ks): raise ValueError(f"{len(ts)} thresholds for {len(ks)} folds")
+        for k, t in zip(ks, ts):
+            if k in got: raise ValueError(f"fold {k} is in two splits: whose threshold judges it?")
+            got[k] = float(t)
+    return [got[k] for k in sorted(got)]
+
 def evaluate_splits(splits, # `Split`s of a protocol
                     score, # split -> similarities of `split.test`'s pairs, fitting only on `split.train`
                     fars=DEFAULT_FARS):
-    "One `VerificationReport` over all splits' test pairs, each fold keeping the fold number it has."
-    sims, same, folds = [], [], []
+    "One `VerificationReport` over all splits' test pairs, each fold keeping its fold number and, with `fit` pairs, its own model's threshold."
+    sims, same, folds, thr = [], [], [], []
     for sp in splits:
         s = np.asarray(score(sp), np.float64).ravel()
         if len(s) != len(sp.test): raise ValueError(f"{sp.name}: score gave {len(s)} similarities for {len(sp.test)} pairs")
-        sims.append(s); same.append(sp.test.same); folds.append(sp.test.fold)
-    return verification_report(np.concatenate(sims), np.concatenate(same), np.concatenate(folds), fars)
+        sims.append(s); same.append(sp.test.same); folds.append(sp.test.fold); thr.append(split_thresholds(sp, score))
+    if len({t is None for t in thr}) > 1: raise ValueError("some splits have fit pairs and some do not")
+    thresholds = None if thr[0] is None else merge_thresholds(folds, thr)
+    return verification_report(np.concatenate(sims), np.concatenate(same), np.concatenate(folds), fars, thresholds)
