@@ -4,7 +4,7 @@
 
 # %% ../nbs/00a_config.ipynb #67d32b25
 from __future__ import annotations
-import argparse
+import argparse, warnings
 from dataclasses import dataclass, field, fields, replace
 
 # %% auto #0
@@ -16,9 +16,13 @@ __all__ = ['MAX_LINF', 'MAX_L2', 'Registry', 'option', 'check_value', 'check_con
 class Registry:
     "Named builders of one family (losses, models, attacks, views, training terms); later notebooks add to it."
     def __init__(self, kind): self.kind, self._items, self._help = kind, {}, {}
-    def register(self, name, help=None):
+    def register(self, name, help=None,
+                 replace=False): # a later notebook replacing an earlier entry on purpose says so (any other replacement warns)
         "Decorator: file `fn` under `name` (its help: `help`, or the first line of its docstring)."
         def deco(fn):
+            old = self._items.get(name)
+            if old is not None and not replace and getattr(old, '__qualname__', None) != getattr(fn, '__qualname__', None):  # a notebook re-running its cell is no news
+                warnings.warn(f"{self.kind} {name!r}: {getattr(old, '__qualname__', old)!s} is replaced by {getattr(fn, '__qualname__', fn)!s}", stacklevel=2)
             self._items[name] = fn
             self._help[name] = help or (fn.__doc__ or '').strip().split('\n')[0]
             return fn

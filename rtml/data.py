@@ -361,6 +361,12 @@ class FaceData:
         n, h, w, _ = self.images.shape
         return f"FaceData({self.source}: {n} images {h}x{w}, {len(self.names)} people)"
 
+    def digest(self):
+        "A short hash of every pixel and identity: whatever changes the faces (another crop, size or alignment) changes it."
+        h = hashlib.sha1(np.ascontiguousarray(self.person).tobytes())
+        for s in range(0, len(self.images), 1024): h.update(np.ascontiguousarray(self.images[s:s + 1024]).tobytes())
+        return h.hexdigest()[:16]
+
     def rows(self, people):
         "Rows of every image of `people`."
         return np.concatenate([np.arange(self._first[self._pid[p]], self._first[self._pid[p]] + self.protocol.counts[p])

@@ -83,7 +83,9 @@ def global_loss(loss_fn):
     if n == 1: return loss_fn
     if isinstance(loss_fn, nn.Module) and any(p.requires_grad for p in loss_fn.parameters()):
         raise ValueError(f"{type(loss_fn).__name__} has parameters: a gathered loss would count their gradient {n} times")
-    return lambda e, y: loss_fn(gather(e), gather(y)) * n
+    scaled = lambda e, y: loss_fn(gather(e), gather(y)) * n
+    scaled.processes = n  # the value is n times the global batch's loss: a training history divides it back (05's `Term.scale`)
+    return scaled
 
 def average_gradients(params):
     "Average the gradients of `params` over the processes, in one all-reduce (for the parameters outside DDP: the loss's)."

@@ -14,9 +14,10 @@ from .config import Registry
 
 
 # %% auto #0
-__all__ = ['SHUFFLENET_CHANNELS', 'RUNTIMES', 'MODELS', 'Normalize', 'BasicBlock', 'ResNetEmbed', 'count_params', 'count_macs',
-           'describe', 'shufflenet_embed', 'Embedder', 'MLPEmbed', 'inference_model', 'onnx_model', 'best_runtime',
-           'throughput', 'model_spec', 'create_model', 'save_model', 'read_checkpoint', 'load_model']
+__all__ = ['SHUFFLENET_CHANNELS', 'RUNTIMES', 'MODELS', 'CHECKPOINT_FORMAT', 'Normalize', 'BasicBlock', 'ResNetEmbed',
+           'count_params', 'count_macs', 'describe', 'shufflenet_embed', 'Embedder', 'MLPEmbed', 'inference_model',
+           'onnx_model', 'best_runtime', 'throughput', 'model_spec', 'create_model', 'save_model', 'read_checkpoint',
+           'load_model']
 
 # %% ../nbs/02_models.ipynb #30ad704a
 class Normalize(nn.Module):
@@ -196,10 +197,12 @@ def create_model(spec:dict):
     model.spec = spec
     return model
 
+CHECKPOINT_FORMAT = 2  # the layout of rtml's checkpoints; 1: written before the format was recorded (no CUDA random state)
+
 def save_model(model, path, **extra):
-    "Write `model`'s spec and weights (and `extra` plain data) to `path`."
+    "Write `model`'s spec and weights (and `extra` plain data) to `path`, with the checkpoint format."
     if not hasattr(model, 'spec'): raise ValueError("the model has no .spec: build it with create_model")
-    torch.save({'spec': model.spec, 'model': model.state_dict(), **extra}, path)
+    torch.save({'format': CHECKPOINT_FORMAT, 'spec': model.spec, 'model': model.state_dict(), **extra}, path)
 
 def read_checkpoint(path, device='cpu'):
     "The dict in an rtml checkpoint, loaded safely (`weights_only=True`); a clear error for anything else."
@@ -211,6 +214,9 @@ def read_checkpoint(path, device='cpu'):
                          f"{str(e).strip().splitlines()[0][:200]})") from None
     if not isinstance(state, dict) or 'spec' not in state or 'model' not in state:
         raise ValueError(f"{path} is not an rtml checkpoint of this version: it has no network spec")
+    fmt = state.get('format', 1)
+    if fmt not in range(1, CHECKPOINT_FORMAT + 1):
+        raise ValueError(f"{path} has checkpoint format {fmt}; this rtml reads formats 1 to {CHECKPOINT_FORMAT} (written by a newer rtml? upgrade it)")
     return state
 
 def load_model(path, device='cpu'):

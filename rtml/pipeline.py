@@ -154,9 +154,9 @@ def run_pipeline(data:FaceData, # faces with a protocol (LFW, or `synthetic_face
                  train_data:FaceData=None): # outside training faces: one model per row trained on all of them, tested on `protocol`'s pairs of `data`
     "Train and evaluate every row of `ROWS`; write results.json, results.md, the `FIGURES`, config.json and log.txt to `out`."
     preset = (preset or PRESETS['quick']).check()
-    config = {'preset': asdict(preset), 'protocol': protocol, 'data': repr(data), 'rtml': __version__}
+    config = {'preset': asdict(preset), 'protocol': protocol, 'data': repr(data), 'pixels': data.digest(), 'rtml': __version__}  # resumed only on the same faces
     if train_data is not None:
-        config['train_data'] = repr(train_data)
+        config['train_data'], config['train_pixels'] = repr(train_data), train_data.digest()
         data, splits = outside_training(train_data, data, protocol)
     else: splits = data.splits(protocol)
     if is_main(): _open_run(out, config, resume)

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from .config import Registry, budget_check, check_config, config_dict, config_from_dict, option, parse_budget
 from . import __version__
 from .data import FaceData, cache_dir, read_rows
-from .models import create_model, load_model, model_spec, read_checkpoint
+from .models import CHECKPOINT_FORMAT, create_model, load_model, model_spec, read_checkpoint
 from .losses import LOSSES, PAIR_LOSSES, make_loss, pk_batch_count, pk_batches
 from .attacks import metric_loss, pgd
 from .distributed import average, average_gradients, barrier, check_batch, global_loss, is_main, local_device, shard, wrap
@@ -105,6 +105,7 @@ class Step:
 class Term:
     "One part of a training objective, weighted by `weight`; subclasses define `loss` and may define the other hooks."
     name = 'term'
+    scale = 1  # `loss` returns this many times the loss (a loss gathered over n processes returns n times it, 04a): the history divides it back
     def __init__(self, weight=1.0): self.weight = weight
     def setup(self, total_steps, device): "Once, before training: the run's length in optimiser steps and its device."
     def prepare(self, step:Step): "Before the forward pass: add inputs (`step.inputs[name] = ...`)."
@@ -119,6 +120,7 @@ class MetricTerm(Term):
     name = 'clean'
     def __init__(self, loss_fn, weight=1.0, compute=None): # compute: `loss_fn` as computed (say, on the gathered global batch)
         super().__init__(weight); self.loss_fn, self.compute = loss_fn, compute or loss_fn
+        self.scale = getattr(self.compute, 'processes', 1)
     def setup(self, total_steps, device):
         self.loss_fn.to(device)
         if hasattr(self.loss_fn, 'plan'): self.loss_fn.plan(total_steps)
@@ -137,6 +139,7 @@ class AdversarialTerm(Term):
         if attack not in ('fgsm', 'pgd'): raise ValueError(f"attack must be 'fgsm' or 'pgd', got {attack!r}")
         if bn not in ('train', 'eval'): raise ValueError(f"bn must be 'train' or 'eval', got {bn!r}")
         self.loss_fn, self.attack, self.eps, self.pgd_steps, self.norm, self.warmup, self.bn = loss_fn, attack, eps, pgd_steps, norm, warmup, bn
+        self.scale = getattr(loss_fn, 'processes', 1)
     def budget(self, epoch): return self.eps * min(1.0, epoch / self.warmup) if self.warmup else self.eps
     def prepare(self, step):
         eps = step.log['eps'] = self.budget(step.epoch)
@@ -178,9 +181,10 @@ def _term_states(terms): return {f"{i}.{k}": m for i, t in enumerate(terms) for 
 def save_checkpoint(ckpt, config:dict, model, terms, opt, sched, generator, epoch, history):
     "Write all a run needs to go on after `epoch` to `ckpt` atomically (plain data and tensors only); history.json beside it."
     ckpt = Path(ckpt); ckpt.parent.mkdir(parents=True, exist_ok=True)
-    _save_atomic({'spec': model.spec, 'model': model.state_dict(), 'terms': {k: m.state_dict() for k, m in _term_states(terms).items()},
+    _save_atomic({'format': CHECKPOINT_FORMAT, 'spec': model.spec, 'model': model.state_dict(), 'terms': {k: m.state_dict() for k, m in _term_states(terms).items()},
                   'opt': opt.state_dict(), 'sched': sched.state_dict(), 'generator': generator.get_state(),
-                  'torch_rng': torch.get_rng_state(), 'epoch': epoch, 'history': history, 'config': config}, ckpt)
+                  'torch_rng': torch.get_rng_state(), 'cuda_rng': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+                  'epoch': epoch, 'history': history, 'config': config}, ckpt)
     (ckpt.parent / 'history.json').write_text(json.dumps(history, indent=1))
 
 def restore_checkpoint(ckpt, config:dict, model, terms, opt, sched, generator, device='cpu'):
@@ -193,6 +197,10 @@ def restore_checkpoint(ckpt, config:dict, model, terms, opt, sched, generator, d
     for k, m in _term_states(terms).items(): m.load_state_dict(state['terms'][k])
     opt.load_state_dict(state['opt']); sched.load_state_dict(state['sched'])
     generator.set_state(state['generator'].cpu()); torch.set_rng_state(state['torch_rng'].cpu())  # RNG states live on the CPU
+    if state.get('cuda_rng') is not None and torch.cuda.is_available():  # dropout and random starts drawn on the GPU continue too
+        cuda = [s.cpu() for s in state['cuda_rng']]
+        if len(cuda) == torch.cuda.device_count(): torch.cuda.set_rng_state_all(cuda)
+        else: torch.cuda.set_rng_state(cuda[0])  # another number of GPUs: the one in use continues the first's sequence
     return state['history'], state['epoch'] + 1
 
 def fit(model, # the network to train; it must have a `.spec` (`create_model`) unless `keep` has one
@@ -236,7 +244,7 @@ def fit(model, # the network to train; it must have a `.spec` (`create_model`) u
                 for t in terms:
                     l = t.loss(step)
                     if l is None: continue
-                    loss = loss + t.weight * l; step.parts[t.name] = l.item()
+                    loss = loss + t.weight * l; step.parts[t.name] = l.item() / t.scale  # one process's reading of the loss
             opt.zero_grad(set_to_none=True); loss.backward()
             average_gradients(extra)  # the terms' parameters are outside DDP
             opt.step(); sched.step()
@@ -322,8 +330,8 @@ def teaching_sources(data:FaceData, # faces (the default `synthetic_faces()` is 
     "{'standard': (model, history), 'robust': (model, history)}: both sources at the teaching scale, trained once and then read back."
     rows = np.asarray(rows)
     cfgs = {'standard': SourceConfig(**TEACH), 'robust': SourceConfig(**TEACH, **ROBUST)}
-    if folder is None:
-        key = json.dumps([__version__, data.source, data.images.shape, {k: config_dict(c) for k, c in cfgs.items()}], default=str)
+    if folder is None:  # keyed on the pixels themselves: another crop at the same size is another set of faces
+        key = json.dumps([__version__, data.digest(), {k: config_dict(c) for k, c in cfgs.items()}], default=str)
         digest = hashlib.sha1(key.encode() + rows.tobytes()).hexdigest()[:12]
         folder = cache_dir() / 'teach' / digest
     return {k: train_source(data, rows, c, out=Path(folder) / k, resume=True, progress=progress) for k, c in cfgs.items()}

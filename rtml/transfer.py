@@ -190,7 +190,8 @@ class ImitationTerm(Term):
     def loss(self, step):
         loss, parts = imitation_loss(gather(step.emb['clean']), gather(step.batch['teacher']), self.weights, self.absolute)
         step.parts.update(parts)
-        return loss * world()[1]  # the gathered loss's gradient, times the processes (04a)
+        self.scale = world()[1]
+        return loss * self.scale  # the gathered loss's gradient, times the processes (04a); the history divides it back
 
 class LabelTerm(Term):
     "The metric loss on a batch of the labelled faces (`batch['x_lab']`, `batch['y_lab']`), in the same forward pass."

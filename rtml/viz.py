@@ -407,7 +407,7 @@ _SHOWN = ('source_standard', 'source_robust', 'target_alone', 'target_imitates_r
 
 def _thresholds(run): return {_nice(r): picture_threshold(run.evals[r]) for r in _SHOWN}  # one per row, for pictures
 
-@FIGURES.register('roc.png', help="every row's ROC, the attacked rows dashed under the run's strongest attack")
+@FIGURES.register('roc.png', help="every row's ROC, the attacked rows dashed under the run's strongest attack", replace=True)  # 07's clean-only figure, replaced
 def roc_overlay_figure(run:PipelineRun):
     strongest = lambda e: max(e.attacked, key=lambda k: e.attacks.get(k, {}).get('eps', 0))  # the largest budget
     worst = {_nice(r): e.attacked[strongest(e)] for r, e in run.evals.items() if e.attacked}

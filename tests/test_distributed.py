@@ -23,9 +23,10 @@ def test_gradients_of_a_distributed_step_are_one_process_gradients(tmp_path):
     assert all('2 process(es) of 16 faces each' in l and 'same as one process' in l for l in lines), r.stdout
 
 
-def test_source_in_two_processes_matches_one(tmp_path):
-    "The same source trained in one and in two processes: the same losses epoch by epoch and about the same accuracy."
-    args = ['source', '--epochs', '4', '--width', '16', '--attack-eps', '2/255', '--attack-steps', '2', '--quiet']
+@pytest.mark.parametrize('loss', ['cosface', 'triplet'])
+def test_source_in_two_processes_matches_one(tmp_path, loss):
+    "The same source trained in one and in two processes: the same losses epoch by epoch (a pair loss is gathered over the processes, and logged as one process's) and about the same accuracy."
+    args = ['source', '--loss', loss, '--epochs', '4', '--width', '16', '--attack-eps', '2/255', '--attack-steps', '2', '--quiet']
     one = run_rtml(*args, '--out', str(tmp_path / 'one'), cache=tmp_path)
     two = run_rtml(*args, '--nproc', '2', '--out', str(tmp_path / 'two'), cache=tmp_path)
     assert one.returncode == 0, one.stderr[-3000:]
@@ -34,8 +35,8 @@ def test_source_in_two_processes_matches_one(tmp_path):
     h1, h2 = (json.loads((tmp_path / d / 'view1' / 'history.json').read_text()) for d in ('one', 'two'))
     assert len(h1) == len(h2) == 4
     for a, b in zip(h1, h2):  # losses averaged over both processes; half-batch batch-norm statistics move them a little
-        assert b['clean'] == pytest.approx(a['clean'], rel=0.05), (a, b)
-    assert h2[-1]['clean'] < 0.8 * h2[0]['clean']  # and it learns
+        assert b['clean'] == pytest.approx(a['clean'], rel=0.05 if loss == 'cosface' else 0.1), (a, b)  # not twice as large
+    assert h2[-1]['clean'] < (0.8 if loss == 'cosface' else 0.95) * h2[0]['clean']  # and it learns
     r1, r2 = (json.loads((tmp_path / d / 'robustness.json').read_text())['source'] for d in ('one', 'two'))
     assert abs(r1['accuracy'] - r2['accuracy']) < 0.06, (r1['accuracy'], r2['accuracy'])
     assert not list((tmp_path / 'two').rglob('*.tmp'))  # one writer (rank 0), every write finished
