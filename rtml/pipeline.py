@@ -25,9 +25,9 @@ from .verification import VerificationReport, plot_roc, split_thresholds, verifi
 
 # %% auto #0
 __all__ = ['ROWS', 'ROBUST_FIELDS', 'PRESETS', 'FIGURES', 'VARIANTS', 'Preset', 'add_preset_args', 'preset_from_args',
-           'score_network', 'run_pipeline', 'scores_evaluation', 'row_summary', 'network_costs', 'claim_verdict',
-           'attacks_text', 'costs_table', 'results_markdown', 'PipelineRun', 'roc_figure', 'compare_sources',
-           'compare_markdown']
+           'score_network', 'run_pipeline', 'pipeline_config', 'scores_evaluation', 'row_summary', 'network_costs',
+           'claim_verdict', 'attacks_text', 'costs_table', 'results_markdown', 'PipelineRun', 'roc_figure',
+           'compare_sources', 'compare_markdown']
 
 # %% ../nbs/07_pipeline.ipynb #f68471ce
 ROWS = ('eigenfaces', 'lbp', 'source_standard', 'source_robust', 'target_alone', 'target_imitates_standard', 'target_imitates_robust')
@@ -154,10 +154,8 @@ def run_pipeline(data:FaceData, # faces with a protocol (LFW, or `synthetic_face
                  train_data:FaceData=None): # outside training faces: one model per row trained on all of them, tested on `protocol`'s pairs of `data`
     "Train and evaluate every row of `ROWS`; write results.json, results.md, the `FIGURES`, config.json and log.txt to `out`."
     preset = (preset or PRESETS['quick']).check()
-    config = {'preset': asdict(preset), 'protocol': protocol, 'data': repr(data), 'pixels': data.digest(), 'rtml': __version__}  # resumed only on the same faces
-    if train_data is not None:
-        config['train_data'], config['train_pixels'] = repr(train_data), train_data.digest()
-        data, splits = outside_training(train_data, data, protocol)
+    config = pipeline_config(data, preset, protocol, train_data)
+    if train_data is not None: data, splits = outside_training(train_data, data, protocol)
     else: splits = data.splits(protocol)
     if is_main(): _open_run(out, config, resume)
     barrier(); out = Path(out)
@@ -166,6 +164,12 @@ def run_pipeline(data:FaceData, # faces with a protocol (LFW, or `synthetic_face
         print(f"rtml {__version__} pipeline, {time.strftime('%Y-%m-%d %H:%M:%S')}\ndata: {data}\nprotocol: {protocol}"
               f"{', trained on ' + train_data.source if train_data is not None else ''}\npreset: {preset}", flush=True)
         return _run(data, preset, splits, out, progress)
+
+def pipeline_config(data:FaceData, preset:Preset, protocol='view1', train_data:FaceData=None):
+    "What config.json keeps of a run: the preset, the protocol, the faces (with a hash of their pixels: a run resumes only on the same faces) and rtml's version."
+    config = {'preset': asdict(preset), 'protocol': protocol, 'data': repr(data), 'pixels': data.digest(), 'rtml': __version__}
+    if train_data is not None: config['train_data'], config['train_pixels'] = repr(train_data), train_data.digest()
+    return config
 
 def _open_run(out, config, resume):
     "The folder `out`, created, with config.json written; refuses to overwrite another run or to resume one with other settings."
@@ -368,7 +372,7 @@ def compare_sources(data:FaceData, preset:Preset=None,
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown: raise ValueError(f"unknown variant(s) {', '.join(unknown)}: choose from {', '.join(VARIANTS)}")
     presets = {v: replace(preset, source=replace(preset.source, **VARIANTS[v])).check() for v in variants}
-    if is_main(): _open_run(out, {'preset': asdict(preset), 'variants': list(variants), 'protocol': 'view1', 'data': repr(data), 'rtml': __version__}, resume)
+    if is_main(): _open_run(out, {**pipeline_config(data, preset), 'variants': list(variants)}, resume)
     barrier(); out = Path(out)
     sp = data.splits('view1')[0]
     def rows(v, p):  # (source, target) results of variant v: collective steps, None on the other processes

@@ -24,7 +24,8 @@ from .distributed import average, average_gradients, barrier, check_batch, globa
 # %% auto #0
 __all__ = ['TERMS', 'ROBUST', 'TEACH', 'SourceConfig', 'pick_device', 'augment_batch', 'Step', 'Term', 'MetricTerm',
            'AdversarialTerm', 'ConsistencyTerm', 'source_terms', 'save_checkpoint', 'restore_checkpoint', 'fit',
-           'source_spec', 'build_source', 'train_source', 'load_source', 'teaching_sources']
+           'source_spec', 'build_source', 'train_source', 'load_source', 'teaching_sources', 'teaching_configs',
+           'teaching_folder']
 
 # %% ../nbs/05_robust_source.ipynb #709261db
 TERMS = Registry('training term')  # extra terms by name; 08_daml adds 'daml', 09_sft adds 'sft'
@@ -328,10 +329,13 @@ def teaching_sources(data:FaceData, # faces (the default `synthetic_faces()` is 
                      folder=None, # where to keep the two networks; None: cache_dir()/teach/<a key of the data, rows and settings>
                      progress=False):
     "{'standard': (model, history), 'robust': (model, history)}: both sources at the teaching scale, trained once and then read back."
-    rows = np.asarray(rows)
-    cfgs = {'standard': SourceConfig(**TEACH), 'robust': SourceConfig(**TEACH, **ROBUST)}
-    if folder is None:  # keyed on the pixels themselves: another crop at the same size is another set of faces
-        key = json.dumps([__version__, data.digest(), {k: config_dict(c) for k, c in cfgs.items()}], default=str)
-        digest = hashlib.sha1(key.encode() + rows.tobytes()).hexdigest()[:12]
-        folder = cache_dir() / 'teach' / digest
-    return {k: train_source(data, rows, c, out=Path(folder) / k, resume=True, progress=progress) for k, c in cfgs.items()}
+    cfgs = teaching_configs()
+    folder = teaching_folder(data, rows) if folder is None else folder
+    return {k: train_source(data, np.asarray(rows), c, out=Path(folder) / k, resume=True, progress=progress) for k, c in cfgs.items()}
+
+def teaching_configs(): return {'standard': SourceConfig(**TEACH), 'robust': SourceConfig(**TEACH, **ROBUST)}
+
+def teaching_folder(data:FaceData, rows):
+    "Where `teaching_sources` keeps its networks: cache_dir()/teach/<key of rtml's version, the pixels, the rows and the settings>."
+    key = json.dumps([__version__, data.digest(), {k: config_dict(c) for k, c in teaching_configs().items()}], default=str)
+    return cache_dir() / 'teach' / hashlib.sha1(key.encode() + np.asarray(rows).tobytes()).hexdigest()[:12]  # another crop at the same size: another key
