@@ -16,7 +16,7 @@ from .config import MAX_LINF, Registry, check_config, config_dict, option, parse
 from .data import FaceData, Pairs, Split, _sample_pairs, gray_lowres
 from .verification import embed_images, verification_report
 from .attacks import Attack, attack_pairs, pair_attack
-from .evaluation import attack_subset, evaluate, paired_bootstrap, bootstrap_verdict, _strata
+from .evaluation import attack_subset, evaluate, paired_bootstrap, bootstrap_verdict, _metrics, _strata
 from .training import ROBUST, SourceConfig, train_source, load_source
 from .transfer import TargetConfig, train_target, teacher_embeddings, load_target
 from .pipeline import PRESETS, _write_json  # atomic JSON, as the pipeline writes its steps
@@ -25,8 +25,8 @@ from .pipeline import PRESETS, _write_json  # atomic JSON, as the pipeline write
 __all__ = ['SHIFTS', 'REGIMES', 'shift_align', 'shift_jpeg', 'shift_blur', 'shift_noise', 'shift_light', 'shifted_faces',
            'ViewProbe', 'StudyConfig', 'StudySplits', 'study_splits', 'test_faces', 'restart_similarities',
            'worst_case', 'craft_transfer', 'transfer_similarities', 'read_network', 'study_units', 'Study', 'judged',
-           'judged_bootstrap', 'study_comparisons', 'write_summary', 'study_curves', 'plot_study', 'plot_masking',
-           'verdict_table']
+           'judged_bootstrap', 'seed_t_interval', 'study_comparisons', 'write_summary', 'study_curves', 'plot_study',
+           'plot_masking', 'verdict_table']
 
 # %% ../nbs/13_study.ipynb #bac0f1fe
 SHIFTS = Registry('face shift')  # name -> function(uint8 faces (N, H, W, 3), generator seed) -> uint8 faces of the same shape
@@ -96,9 +96,10 @@ class StudyConfig:
     label_weights: tuple = option((0.01, 0.03, 0.1, 0.3, 1.0), "weights of the labelled loss tried for a new_ids student with labels (the best on validation is used)", low=0)
     val_people: float = option(0.05, "share of the DevTrain people held out for validation (every choice is made there)", low=0, high=0.5)
     val_pairs: int = option(300, "same (and different) validation pairs", low=10)
-    control_epochs: tuple = option((2, 3, 4, 6), "epochs tried for the matched-accuracy standard teacher", low=1)
+    control_epochs: tuple = option((2, 3, 4, 5, 6, 7, 8), "epochs the matched-accuracy standard teacher may train, searched per seed (bisection)", low=1)
+    control_tolerance: float = option(0.01, "the control is matched when its validation accuracy is within this of its seed's robust teacher's", low=0, high=1)
     attack_eps: float = option(2 / 255, "budget of every attack reading", low=0, high=MAX_LINF, parse=parse_eps)
-    attacked_pairs: int = option(150, "test pairs attacked in every reading (a fixed subset, the same for every network)", low=2)
+    attacked_pairs: int = option(160, "test pairs attacked in every reading (a fixed subset, the same for every network): the same share of every fold's same and different pairs, rounded per fold (LFW's DevTest: 8 of each 50)", low=2)
     steps: tuple = option((1, 10, 50), "PGD steps of the robustness readings", low=1)
     restarts: int = option(3, "random starts of the readings: each is read with 1 and with this many (worst case)", low=1)
     pipeline_steps: int = option(5, "steps of the pipeline's own reading, compared with the strongest", low=1)
@@ -223,7 +224,7 @@ def study_units(cfg:StudyConfig):
     e255 = lambda e: f"{e * 255:g}"
     units = []
     for s in cfg.seeds: units += [f"half-eps0-seed{s}", f"half-eps{e255(cfg.primary_eps)}-seed{s}"]
-    units += [f"control-seed{s}" for s in cfg.seeds]
+    units += [f"control-seed{s}" for s in cfg.seeds]  # each needs its seed's two new_ids teachers (the target, and the standard one as a candidate)
     for s in cfg.seeds: units += [f"all-eps0-seed{s}", f"all-eps{e255(cfg.primary_eps)}-seed{s}"]
     for dom in ('half', 'all'):
         for s in cfg.seeds: units += [f"{dom}-eps{e255(e)}-seed{s}" for e in cfg.epsilons if e not in (0, cfg.primary_eps)]
@@ -242,6 +243,10 @@ def _tag(rec, cfg):
     return tag + (f"-labels{rec['labels']:g}" if rec['row'] == 'student' and rec.get('labels') is not None else '')
 
 def _key(rec): return '/'.join(str(rec.get(k)) for k in ('regime', 'row', 'labels', 'variant'))
+
+def _cpu_before(folder):
+    "Processor seconds of the epochs already in the training histories under `folder` (trained by an earlier process; an old history without them counts its wall seconds)."
+    return sum(h.get('cpu_seconds', h['seconds']) for p in Path(folder).glob('*/history.json') for h in json.loads(p.read_text()))
 
 class Study:
     "One study: its data, settings, results folder (committed: small JSON and similarities) and runs folder (checkpoints)."
@@ -288,13 +293,14 @@ class Study:
         "Train and read one unit's networks; write units/NAME.json and units/NAME.npz (and a transfer attack, for the two sources others are attacked with)."
         cfg, data, t0, c0 = self.cfg, self.data, time.time(), time.process_time()
         domain, eps, seed = _parse_unit(name)
+        prior = _cpu_before(self.runs / name)  # epochs an earlier, stopped process trained: resumed below, counted here
         sp = study_splits(data, cfg, seed)
         val = test_faces(data, sp.val)
         folder = self.runs / name
         records, arrays = [], {}
         e255 = lambda e: f"{e * 255:g}"
         if domain == 'control':
-            epochs = self.control_epochs()
+            epochs = self.control_epochs(seed)
             tcfg, eps, variant, src_rows, tgt_rows = cfg.source(0, seed, epochs), 0.0, 'matched_control', sp.half_a, sp.half_b
         else:
             tcfg, variant = cfg.source(eps, seed), None
@@ -339,7 +345,7 @@ class Study:
         tmp = self.results / 'units' / f"{name}.{os.getpid()}.tmp.npz"
         np.savez_compressed(tmp, **{f"{k}|{n}": v.astype(np.float16) for k, a in arrays.items() for n, v in a.items()})
         os.replace(tmp, self.results / 'units' / f"{name}.npz")  # before the JSON that marks the unit done
-        _write_json(self.unit_path(name), {'unit': name, 'records': records, 'seconds': time.time() - t0, 'cpu_seconds': time.process_time() - c0,
+        _write_json(self.unit_path(name), {'unit': name, 'records': records, 'seconds': time.time() - t0, 'cpu_seconds': time.process_time() - c0 + prior, 'cpu_seconds_before_resume': prior,
                                            'threads': torch.get_num_threads(), 'transfer_pending': pending,
                                            'transfer_from': other, 'rtml': __version__})
         self.log(f"{name}: done in {time.time() - t0:.0f} s")
@@ -364,25 +370,42 @@ class Study:
                                                    'how': 'student of the standard new_ids teacher, validation pairs'}})
         return chosen
 
-    def control_epochs(self):
-        "The matched-accuracy control's epochs, chosen on validation (and kept in control.json): the standard new_ids teacher whose validation accuracy is nearest the primary robust teacher's."
-        path = self.results / 'control.json'
-        if path.is_file(): return json.loads(path.read_text())['chosen_epochs']
-        cfg = self.cfg
-        prim = [r['val_accuracy'] for n in study_units(cfg) if n.startswith('half-eps') and self.done(n) and _parse_unit(n)[1] == cfg.primary_eps
-                for r in json.loads(self.unit_path(n).read_text())['records'] if r['row'] == 'teacher']
-        if not prim: raise ValueError("the matched control needs a primary robust new_ids teacher first (its validation accuracy)")
-        seed = cfg.seeds[0]
-        sp = study_splits(self.data, cfg, seed)
-        val = test_faces(self.data, sp.val)
-        cand = {}
-        for e in cfg.control_epochs:
-            m, _ = train_source(self.data, sp.half_a, cfg.source(0, seed, e), out=self.runs / 'control-choice' / f"epochs{e}", resume=True, progress=self.progress)
-            cand[e] = evaluate(m.eval(), *val, retrieval=False).clean.accuracy
-            self.log(f"control candidate: {e} epochs, validation accuracy {cand[e]:.3f}")
-        target = float(np.mean(prim))
-        chosen = min(cand, key=lambda e: abs(cand[e] - target))
-        _write_json(path, {'target_val_accuracy': target, 'candidates': {str(k): v for k, v in cand.items()}, 'chosen_epochs': chosen, 'seed': seed})
+    def _teacher_record(self, unit):
+        "The teacher's record of a finished unit (None when it has not run)."
+        if not self.done(unit): return None
+        return next(r for r in json.loads(self.unit_path(unit).read_text())['records'] if r['row'] == 'teacher')
+
+    def control_epochs(self, seed):
+        "The matched-accuracy control's epochs for `seed`, chosen on validation (kept in control.json): a bisection over `control_epochs` for the standard new_ids teacher whose validation accuracy is nearest that seed's primary robust teacher's, stopped once within `control_tolerance`."
+        path, cfg = self.results / 'control.json', self.cfg
+        got = json.loads(path.read_text()) if path.is_file() else {}
+        if 'seeds' not in got: got = {}  # a choice made before the control was matched seed by seed: made again
+        if str(seed) in got.get('seeds', {}): return got['seeds'][str(seed)]['chosen_epochs']
+        e255 = lambda e: f"{e * 255:g}"
+        prim = self._teacher_record(f"half-eps{e255(cfg.primary_eps)}-seed{seed}")
+        if prim is None: raise ValueError(f"the matched control of seed {seed} needs that seed's primary robust new_ids teacher first (its validation accuracy)")
+        target, sp = prim['val_accuracy'], study_splits(self.data, cfg, seed)
+        val, cand = test_faces(self.data, sp.val), {}
+        def accuracy(e):
+            std = self._teacher_record(f"half-eps0-seed{seed}")
+            if e == cfg.source_epochs and std is not None: cand[e] = std['val_accuracy']  # the standard teacher itself: the same network
+            else:
+                m, _ = train_source(self.data, sp.half_a, cfg.source(0, seed, e), out=self.runs / 'control-choice' / f"seed{seed}-epochs{e}", resume=True, progress=self.progress)
+                cand[e] = evaluate(m.eval(), *val, retrieval=False).clean.accuracy
+            self.log(f"control candidate, seed {seed}: {e} epochs, validation accuracy {cand[e]:.3f} (the robust teacher's: {target:.3f})")
+            return cand[e]
+        grid, lo, hi = sorted(cfg.control_epochs), 0, len(cfg.control_epochs) - 1
+        while lo <= hi:  # validation accuracy grows with the epochs: halve the grid towards the target
+            mid = (lo + hi) // 2
+            a = accuracy(grid[mid])
+            if abs(a - target) <= cfg.control_tolerance: break
+            lo, hi = (mid + 1, hi) if a < target else (lo, mid - 1)
+        chosen = min(cand, key=lambda e: (abs(cand[e] - target), e))
+        got.setdefault('seeds', {})[str(seed)] = {'target_val_accuracy': target, 'candidates': {str(k): v for k, v in sorted(cand.items())},
+                                                  'chosen_epochs': chosen, 'gap': cand[chosen] - target, 'matched': abs(cand[chosen] - target) <= cfg.control_tolerance}
+        got['how'] = ("per seed: the standard new_ids teacher trained for each tried number of epochs (a bisection over control_epochs), "
+                      "the one whose validation accuracy is nearest that seed's primary robust teacher's")
+        _write_json(path, got)
         return chosen
 
     def finish_transfer(self):
@@ -417,9 +440,9 @@ class Study:
         domain, eps, seed = _parse_unit(name)
         if domain == 'half' and max(cfg.label_fractions) > 0 and name != f"half-eps0-seed{first}":
             return (self.results / 'choices.json').is_file()  # made by the first seed's standard new_ids unit (its teacher)
-        if domain == 'control' and not (self.results / 'control.json').is_file():
-            primary = [n for n in study_units(cfg) if n.startswith('half-') and _parse_unit(n)[1] == cfg.primary_eps]
-            return seed == first and all(self.done(n) for n in primary)  # one unit chooses the epochs, from every primary teacher
+        if domain == 'control':  # each seed's control is chosen against its own seed's primary teacher, with the standard one as a candidate
+            e255 = lambda e: f"{e * 255:g}"
+            return self.done(f"half-eps{e255(cfg.primary_eps)}-seed{seed}") and self.done(f"half-eps0-seed{seed}")
         return True
 
     def claim(self, name):
@@ -498,6 +521,28 @@ def judged_bootstrap(a, b, # (S, P) right or wrong (`judged`), a row per seed, o
     reps = np.array([diff(rng.integers(len(a), size=len(a)), np.concatenate([rng.choice(st, len(st)) for st in strata])) for _ in range(n)])
     return diff(range(len(a)), np.arange(len(same))), reps
 
+def seed_t_interval(diffs, level=0.95):
+    "{'delta', 'ci_low', 'ci_high', 'verdict'}: the mean of per-seed differences and its t interval over the seeds (the between-seed variance unbiased; None with one seed)."
+    from scipy import stats
+    d = np.asarray(diffs, np.float64)
+    if len(d) < 2: return None
+    h = float(stats.t.ppf((1 + level) / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)))
+    lo, hi = float(d.mean()) - h, float(d.mean()) + h
+    return {'delta': float(d.mean()), 'ci_low': lo, 'ci_high': hi, 'per_seed': d.tolist(),
+            'verdict': 'better' if lo > 0 else 'worse' if hi < 0 else 'no difference detectable at this scale'}
+
+def _thresholds(d, pairs):
+    "A network's clean thresholds: as recorded, or refitted on its stored similarities (records made before they were kept)."
+    return d['thresholds'] if 'thresholds' in d else verification_report(d['sims'], pairs.same, pairs.fold, fars=()).thresholds
+
+def _sensitivity(sims, pairs:Pairs, a, b, seeds, n, seed):
+    "Beside the declared verdicts of kind `a` minus kind `b`: each metric's seed-level t interval, and for accuracy the bootstrap with every network's thresholds held fixed."
+    per_seed = np.array([np.subtract(_metrics(sims[(*a, s)]['sims'], pairs.same, pairs.fold), _metrics(sims[(*b, s)]['sims'], pairs.same, pairs.fold)) for s in seeds])
+    right = lambda k: np.stack([judged(sims[(*k, s)]['sims'], pairs.same, pairs.fold, _thresholds(sims[(*k, s)], pairs)) for s in seeds])
+    return {'accuracy': {'seed_t': seed_t_interval(per_seed[:, 0]),
+                         'fixed_thresholds': bootstrap_verdict(*judged_bootstrap(right(a), right(b), pairs.same, pairs.fold, n, seed))},
+            'auc': {'seed_t': seed_t_interval(per_seed[:, 1])}}
+
 def _compare(sims, pairs:Pairs, a, b, seeds, n, seed):
     "Verdicts (accuracy, AUC) of kind `a` minus kind `b` ((key, eps) each) over the seeds both have; None without two of them."
     both = [s for s in seeds if (*a, s) in sims and (*b, s) in sims]
@@ -537,19 +582,23 @@ def write_summary(results, cfg:StudyConfig, pairs:Pairs):
         got = _compare(sims, pairs, a, b, cfg.seeds, cfg.bootstrap, cfg.seed)
         if got is None: continue
         v, seeds = got
+        sens = _sensitivity(sims, pairs, a, b, seeds, cfg.bootstrap, cfg.seed)
         for metric, d in v.items():
-            verdicts.append({'comparison': name, 'metric': metric, 'regime': regime, 'labels': labels, 'primary': primary, 'seeds': seeds, **d})
+            verdicts.append({'comparison': name, 'metric': metric, 'regime': regime, 'labels': labels, 'primary': primary, 'seeds': seeds, **d,
+                             'sensitivity': sens[metric]})
     strongest, pipe = cfg.strongest, cfg.pipeline_reading
     sub = pairs[attack_subset(pairs, cfg.attacked_pairs, cfg.seed)]  # the pairs every reading attacked
-    thr = lambda d: d['thresholds'] if 'thresholds' in d else verification_report(d['sims'], pairs.same, pairs.fold, fars=()).thresholds
+    thr = lambda d: _thresholds(d, pairs)
     for name, regime, labels, a, b, primary in study_comparisons(cfg):  # does robustness transfer? students under the strongest attack
         if '/student/' not in a[0] or '/student/' not in b[0]: continue
         both = [s for s in cfg.seeds if all('strongest' in sims.get((*k, s), {}) for k in (a, b))]
         if not both: continue
         right = lambda k: np.stack([judged(sims[(*k, s)]['strongest'], sub.same, sub.fold, thr(sims[(*k, s)])) for s in both])
-        d = bootstrap_verdict(*judged_bootstrap(right(a), right(b), sub.same, sub.fold, cfg.bootstrap, cfg.seed))
+        ra, rb = right(a), right(b)
+        d = bootstrap_verdict(*judged_bootstrap(ra, rb, sub.same, sub.fold, cfg.bootstrap, cfg.seed))
+        fold_mean = lambda r: np.array([np.mean([r[i][sub.fold == k].mean() for k in np.unique(sub.fold)]) for i in range(len(r))])
         verdicts.append({'comparison': name, 'metric': 'attacked', 'reading': strongest, 'regime': regime, 'labels': labels,
-                         'primary': primary, 'seeds': both, **d})
+                         'primary': primary, 'seeds': both, **d, 'sensitivity': {'seed_t': seed_t_interval(fold_mean(ra) - fold_mean(rb))}})
     masking = [{'regime': r['regime'], 'eps': r['eps'], 'seed': r['seed'], 'row': r['row'], 'labels': r['labels'], 'variant': r.get('variant'),
                 'pipeline_reading': r['attacked'][pipe], 'strongest_reading': r['attacked'][strongest],
                 'gap': r['attacked'][pipe] - r['attacked'][strongest], 'possible_masking': r['attacked'][pipe] - r['attacked'][strongest] > 0.05}
@@ -557,10 +606,11 @@ def write_summary(results, cfg:StudyConfig, pairs:Pairs):
     units = {p.stem: json.loads(p.read_text()) for p in (results / 'units').glob('*.json')}
     wall = sum(u['seconds'] for u in units.values())
     cpu = sum(u.get('cpu_seconds', u['seconds'] * u.get('threads', torch.get_num_threads())) for u in units.values())  # processor time, all threads
+    uncounted = sorted(n for n, u in units.items() if 'cpu_seconds_before_resume' not in u)  # made before rtml counted the epochs of an earlier process
     summary = {'rtml': __version__, 'eps_unit': '1/255 (eps 1 is a budget of 1/255)', 'config': json.loads(json.dumps(config_dict(cfg))),
                'records': records, 'verdicts': verdicts, 'masking': masking, 'pipeline_reading': pipe, 'strongest_reading': strongest,
                'units_done': sorted(units), 'units_left': [n for n in study_units(cfg) if n not in units],
-               'wall_seconds': wall, 'cpu_seconds': cpu, 'control': json.loads((results / 'control.json').read_text()) if (results / 'control.json').is_file() else None}
+               'wall_seconds': wall, 'cpu_seconds': cpu, 'cpu_uncounted_before_resume': uncounted, 'attacked_pairs_read': len(sub), 'control': json.loads((results / 'control.json').read_text()) if (results / 'control.json').is_file() else None}
     _write_json(results / 'summary.json', summary)
     return summary
 

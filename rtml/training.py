@@ -230,7 +230,7 @@ def fit(model, # the network to train; it must have a `.spec` (`create_model`) u
     amp = amp and device.type == 'cuda'
     show = progress and is_main()
     for epoch in range(start, epochs):
-        model.train(); t0 = time.time(); sums, n, log = {}, 0, {}
+        model.train(); t0, c0 = time.time(), time.process_time(); sums, n, log = {}, 0, {}
         bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{epochs}", disable=not show, leave=False)
         for i, batch in enumerate(batches(epoch, gen)):
             if i == steps_per_epoch: break
@@ -254,7 +254,7 @@ def fit(model, # the network to train; it must have a `.spec` (`create_model`) u
             log.update(step.log); n += 1; bar.update()
         bar.close()
         means = average({k: v / max(n, 1) for k, v in sums.items()})  # the epoch's losses over all processes
-        history.append({'epoch': epoch + 1, **log, 'seconds': time.time() - t0, **means})
+        history.append({'epoch': epoch + 1, **log, 'seconds': time.time() - t0, 'cpu_seconds': time.process_time() - c0, **means})
         if show: print(' '.join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in history[-1].items()), flush=True)
         if ckpt and is_main(): save_checkpoint(ckpt, config, keep, terms, opt, sched, gen, epoch, history)
         barrier()  # no process goes on (or reads the checkpoint) before it is written

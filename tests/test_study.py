@@ -64,16 +64,16 @@ def test_claims_and_readiness(tmp_path):
     finally: holder.kill(); holder.wait()
     assert s.claim('half-eps1-seed0')  # its process has ended: the system dropped its lock
     s.release('half-eps1-seed0'); assert not s.held('half-eps1-seed0') and lock.exists()
-    # the label weight comes from the first seed's standard new_ids unit; the control's epochs from every primary teacher
+    # the label weight comes from the first seed's standard new_ids unit; each seed's control from that seed's two new_ids teachers
     assert s.ready('half-eps0-seed0') and s.ready('all-eps1-seed1')
     assert not s.ready('half-eps1-seed0') and not s.ready('control-seed0') and not s.ready('control-seed1')
     (tmp_path / 'results').mkdir(); (tmp_path / 'results' / 'choices.json').write_text('{}')
     assert s.ready('half-eps1-seed0') and not s.ready('control-seed0')
     (tmp_path / 'results' / 'units').mkdir()
-    for n in ('half-eps1-seed0', 'half-eps1-seed1'): s.unit_path(n).write_text('{}')
-    assert s.ready('control-seed0') and not s.ready('control-seed1')
-    (tmp_path / 'results' / 'control.json').write_text('{}')
-    assert s.ready('control-seed1')
+    for n in ('half-eps1-seed0', 'half-eps1-seed1', 'half-eps0-seed1'): s.unit_path(n).write_text('{}')
+    assert not s.ready('control-seed0') and s.ready('control-seed1')  # seed 0's standard teacher is not done yet
+    s.unit_path('half-eps0-seed0').write_text('{}')
+    assert s.ready('control-seed0')
 
 
 def test_other_settings_cannot_resume(study):
@@ -101,7 +101,12 @@ def test_summary_keys_and_cells(study):
         assert {'comparison', 'delta', 'ci_low', 'ci_high', 'verdict'} <= set(v)
         assert v['ci_low'] <= v['ci_high'] and v['verdict'] in ('better', 'worse', 'no difference detectable at this scale')
     assert sorted(v['metric'] for v in summary['verdicts'] if v['primary']) == ['accuracy', 'attacked', 'auc']  # clean, and under the strongest attack
-    assert summary['control']['chosen_epochs'] == 1
+    assert {s: c['chosen_epochs'] for s, c in summary['control']['seeds'].items()} == {'0': 1, '1': 1}  # chosen seed by seed
+    primary = next(v for v in summary['verdicts'] if v['primary'] and v['metric'] == 'accuracy')
+    assert set(primary['sensitivity']) == {'seed_t', 'fixed_thresholds'} and len(primary['sensitivity']['seed_t']['per_seed']) == 2
+    from rtml.data import synthetic_faces
+    from rtml.evaluation import attack_subset
+    assert summary['attacked_pairs_read'] == len(attack_subset(synthetic_faces().view1().test, 20, 0)) and summary['cpu_uncounted_before_resume'] == []
     choice = json.loads((study[0] / 'results' / 'choices.json').read_text())['label_weight']
     assert set(choice['candidates']) == {'0.3', '1'} and choice['chosen'] in (0.3, 1.0)
 
