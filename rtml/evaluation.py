@@ -207,20 +207,24 @@ def _strata(same, fold):
     same, fold = np.asarray(same, bool), np.asarray(fold)
     return [np.flatnonzero((fold == k) & (same == s)) for k in np.unique(fold) for s in (True, False) if ((fold == k) & (same == s)).any()]
 
-def _metrics(s, same, fold):
-    r = verification_report(s, same, fold, fars=())
+def _metrics(s, same, fold, thresholds=None):
+    r = verification_report(s, same, fold, fars=(), thresholds=thresholds)
     return r.accuracy, r.auc
 
 def paired_bootstrap(a, b, # (S, P) similarities, a row per seed, of two kinds of network on the same P pairs (or (P,): one seed)
                      same, fold, # the pairs' classes and folds
                      n=1000, # replicates
-                     seed=0):
+                     seed=0,
+                     thresholds=None): # (a's, b's), each (S, folds): judge accuracy with these, not refitted (say, attacked pairs with the clean thresholds)
     "{'accuracy': (delta, samples), 'auc': (delta, samples)}: mean over seeds of a's metric minus b's, and its bootstrap replicates."
     a, b = np.atleast_2d(np.asarray(a, np.float64)), np.atleast_2d(np.asarray(b, np.float64))
     same, fold = np.asarray(same, bool), np.asarray(fold)
     if a.shape != b.shape: raise ValueError(f"a has shape {a.shape}, b {b.shape}: give both kinds of network for the same seeds and pairs")
     if a.shape[1] != len(same) or len(fold) != len(same): raise ValueError(f"{a.shape[1]} similarities per seed for {len(same)} pairs and {len(fold)} folds")
-    diff = lambda rows, idx: np.mean([np.subtract(_metrics(a[r, idx], same[idx], fold[idx]), _metrics(b[r, idx], same[idx], fold[idx])) for r in rows], 0)
+    ta, tb = (None, None) if thresholds is None else (np.atleast_2d(np.asarray(t, np.float64)) for t in thresholds)
+    thr = lambda t, r: None if t is None else t[r]
+    diff = lambda rows, idx: np.mean([np.subtract(_metrics(a[r, idx], same[idx], fold[idx], thr(ta, r)), _metrics(b[r, idx], same[idx], fold[idx], thr(tb, r)))
+                                      for r in rows], 0)
     point = diff(range(len(a)), np.arange(len(same)))
     rng, strata = np.random.default_rng(seed), _strata(same, fold)
     reps = np.array([diff(rng.integers(len(a), size=len(a)), np.concatenate([rng.choice(st, len(st)) for st in strata])) for _ in range(n)])

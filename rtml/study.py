@@ -98,6 +98,7 @@ class StudyConfig:
     val_pairs: int = option(300, "same (and different) validation pairs", low=10)
     control_epochs: tuple = option((2, 3, 4, 5, 6, 7, 8), "epochs the matched-accuracy standard teacher may train, searched per seed (bisection)", low=1)
     control_tolerance: float = option(0.01, "the control is matched when its validation accuracy is within this of its seed's robust teacher's", low=0, high=1)
+    control_halvings: int = option(3, "when no whole number of epochs matches, halve the bracketing interval of epochs this many times more (steps of 1/8 epoch)", low=0)
     attack_eps: float = option(2 / 255, "budget of every attack reading", low=0, high=MAX_LINF, parse=parse_eps)
     attacked_pairs: int = option(160, "test pairs attacked in every reading (a fixed subset, the same for every network): the same share of every fold's same and different pairs, rounded per fold (LFW's DevTest: 8 of each 50)", low=2)
     steps: tuple = option((1, 10, 50), "PGD steps of the robustness readings", low=1)
@@ -390,9 +391,9 @@ class Study:
             std = self._teacher_record(f"half-eps0-seed{seed}")
             if e == cfg.source_epochs and std is not None: cand[e] = std['val_accuracy']  # the standard teacher itself: the same network
             else:
-                m, _ = train_source(self.data, sp.half_a, cfg.source(0, seed, e), out=self.runs / 'control-choice' / f"seed{seed}-epochs{e}", resume=True, progress=self.progress)
+                m, _ = train_source(self.data, sp.half_a, cfg.source(0, seed, e), out=self.runs / 'control-choice' / f"seed{seed}-epochs{e:g}", resume=True, progress=self.progress)
                 cand[e] = evaluate(m.eval(), *val, retrieval=False).clean.accuracy
-            self.log(f"control candidate, seed {seed}: {e} epochs, validation accuracy {cand[e]:.3f} (the robust teacher's: {target:.3f})")
+            self.log(f"control candidate, seed {seed}: {e:g} epochs, validation accuracy {cand[e]:.3f} (the robust teacher's: {target:.3f})")
             return cand[e]
         grid, lo, hi = sorted(cfg.control_epochs), 0, len(cfg.control_epochs) - 1
         while lo <= hi:  # validation accuracy grows with the epochs: halve the grid towards the target
@@ -400,10 +401,18 @@ class Study:
             a = accuracy(grid[mid])
             if abs(a - target) <= cfg.control_tolerance: break
             lo, hi = (mid + 1, hi) if a < target else (lo, mid - 1)
+        close = lambda: min(abs(a - target) for a in cand.values()) <= cfg.control_tolerance
+        below, above = max((e for e in cand if cand[e] < target), default=None), min((e for e in cand if cand[e] > target), default=None)
+        for _ in range(cfg.control_halvings):  # whole epochs bracket the target but miss it: fractions of an epoch (the last one cut short)
+            if close() or below is None or above is None: break
+            e = (below + above) / 2
+            if accuracy(e) < target: below = e
+            else: above = e
         chosen = min(cand, key=lambda e: (abs(cand[e] - target), e))
-        got.setdefault('seeds', {})[str(seed)] = {'target_val_accuracy': target, 'candidates': {str(k): v for k, v in sorted(cand.items())},
+        got.setdefault('seeds', {})[str(seed)] = {'target_val_accuracy': target, 'candidates': {f"{k:g}": v for k, v in sorted(cand.items())},
                                                   'chosen_epochs': chosen, 'gap': cand[chosen] - target, 'matched': abs(cand[chosen] - target) <= cfg.control_tolerance}
-        got['how'] = ("per seed: the standard new_ids teacher trained for each tried number of epochs (a bisection over control_epochs), "
+        got['how'] = ("per seed: the standard new_ids teacher trained for each tried number of epochs (a bisection over control_epochs, then halvings "
+                      "between the whole epochs that bracket the target), "
                       "the one whose validation accuracy is nearest that seed's primary robust teacher's")
         _write_json(path, got)
         return chosen

@@ -33,7 +33,7 @@ TERMS = Registry('training term')  # extra terms by name; 08_daml adds 'daml', 0
 @dataclass
 class SourceConfig:
     "Settings of source training; `attack='none'` trains the standard source. Each field is a flag of `rtml source`."
-    epochs: int = option(12, "training epochs", low=1, robust=True)
+    epochs: int = option(12, "training epochs (a fraction, such as 4.5, ends with part of an epoch)", low=1, parse=float, robust=True)
     batch_size: int = option(128, "faces per batch (softmax-type losses; pair-based losses use pk)", low=1)
     lr: float = option(3e-3, "peak learning rate of the one-cycle schedule (AdamW)", low=0)
     weight_decay: float = option(5e-4, "AdamW weight decay", low=0)
@@ -207,7 +207,8 @@ def restore_checkpoint(ckpt, config:dict, model, terms, opt, sched, generator, d
 def fit(model, # the network to train; it must have a `.spec` (`create_model`) unless `keep` has one
         batches, # batches(epoch, generator) -> iterable of dicts of the global batch's tensors ('x', 'y', ...)
         terms:list, # the `Term`s whose weighted losses are minimised
-        epochs:int, steps_per_epoch:int, lr=3e-3, weight_decay=5e-4,
+        epochs:int, # a fraction (say 4.5) ends with part of an epoch
+        steps_per_epoch:int, lr=3e-3, weight_decay=5e-4,
         seed=0, # seed of the generator for batches and terms (seed the weights before building `model`)
         device='cpu', amp=True, # bfloat16 autocast on CUDA
         out=None, # folder for checkpoint.pt and history.json; None: keep nothing on disk
@@ -218,10 +219,11 @@ def fit(model, # the network to train; it must have a `.spec` (`create_model`) u
     "Train `model` on the weighted sum of `terms`: AdamW, one-cycle schedule, AMP, DDP, checkpoints; returns the history."
     from tqdm.auto import tqdm
     device, keep = torch.device(device), keep if keep is not None else model
-    for t in terms: t.setup(epochs * steps_per_epoch, device)
+    total = int(round(epochs * steps_per_epoch))  # optimiser steps in all
+    for t in terms: t.setup(total, device)
     extra = [p for t in terms for p in t.parameters()]
     opt = torch.optim.AdamW(list(model.parameters()) + extra, lr, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=epochs * steps_per_epoch, pct_start=0.15)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=total, pct_start=0.15)
     gen = torch.Generator().manual_seed(seed)
     history, start = [], 0
     ckpt = Path(out) / 'checkpoint.pt' if out else None
@@ -229,11 +231,12 @@ def fit(model, # the network to train; it must have a `.spec` (`create_model`) u
     net = wrap(model, device)  # DDP in a distributed run: gradients averaged over the processes during backward
     amp = amp and device.type == 'cuda'
     show = progress and is_main()
-    for epoch in range(start, epochs):
+    for epoch in range(start, -(-total // steps_per_epoch)):
+        todo = min(steps_per_epoch, total - epoch * steps_per_epoch)  # the last epoch of a fractional run is cut short
         model.train(); t0, c0 = time.time(), time.process_time(); sums, n, log = {}, 0, {}
-        bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{epochs}", disable=not show, leave=False)
+        bar = tqdm(total=todo, desc=f"epoch {epoch + 1}/{epochs:g}", disable=not show, leave=False)
         for i, batch in enumerate(batches(epoch, gen)):
-            if i == steps_per_epoch: break
+            if i == todo: break
             batch = {k: shard(v.to(device, non_blocking=True)) for k, v in batch.items()}  # every process drew the same global batch
             step = Step(net, batch, epoch + i / steps_per_epoch, epoch * steps_per_epoch + i, gen)
             if 'x' in batch: step.inputs['clean'] = batch['x']

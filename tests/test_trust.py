@@ -232,3 +232,33 @@ def test_checkpoints_carry_their_format_and_a_newer_one_is_refused_by_name(tmp_p
     with pytest.raises(ValueError, match=f"format {CHECKPOINT_FORMAT + 1}"): load_model(tmp_path / 'new.pt')
     torch.save({k: v for k, v in state.items() if k != 'format'}, tmp_path / 'old.pt')
     load_model(tmp_path / 'old.pt')  # written before the format was recorded: still read
+
+
+# --- one paired comparison, taught once (04b): attacked pairs judged with fixed thresholds
+
+def test_paired_bootstrap_with_fixed_thresholds_is_the_studys_judged_bootstrap():
+    from rtml.evaluation import paired_bootstrap
+    from rtml.study import judged, judged_bootstrap
+    rng = np.random.default_rng(0)
+    same = np.tile(np.r_[np.ones(20, bool), np.zeros(20, bool)], 5); fold = np.repeat(np.arange(5), 40)
+    a, b = rng.normal(same * 1.0, 1, (3, 200)), rng.normal(same * 0.7, 1, (3, 200))
+    ta, tb = rng.normal(0.5, 0.1, (3, 5)), rng.normal(0.4, 0.1, (3, 5))
+    got = paired_bootstrap(a, b, same, fold, n=200, seed=3, thresholds=(ta, tb))['accuracy']
+    right = lambda s, t: np.stack([judged(s[i], same, fold, t[i]) for i in range(3)])
+    ref = judged_bootstrap(right(a, ta), right(b, tb), same, fold, n=200, seed=3)
+    assert got[0] == pytest.approx(ref[0]) and np.allclose(got[1], ref[1])
+
+
+# --- the study's matched control: a finer grid than whole epochs
+
+def test_a_fractional_number_of_epochs_ends_with_part_of_one():
+    from rtml.training import SourceConfig, train_source
+    faces = synthetic_faces(n_people=24, images=(3, 5), size=32, seed=1)
+    rows = faces.view1().train
+    cfg = SourceConfig(epochs=1.5, width=8, batch_size=16, augment=False)
+    _, hist = train_source(faces, rows, cfg, progress=False)
+    steps = len(rows) // 16
+    assert [h['epoch'] for h in hist] == [1, 2] and 'cpu_seconds' in hist[0]
+    _, whole = train_source(faces, rows, SourceConfig(epochs=1, width=8, batch_size=16, augment=False), progress=False)
+    assert hist[0]['clean'] != whole[0]['clean']  # the one-cycle schedule spans 1.5 epochs' steps, not one
+    assert round(1.5 * steps) - steps < steps  # the second epoch is cut short
