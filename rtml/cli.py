@@ -105,6 +105,7 @@ def source(args):
     cfg = config_from_args(args, SourceConfig, '', base)  # --seed, when given, is the data flag's: it seeds both
     ev = config_from_args(args, EvalConfig, '', EvalConfig(**SOURCE_EVALUATION), only=_EVAL_FLAGS)
     if args.eval_attack: ev = replace(ev, attack=args.eval_attack)  # --attack is the training attack here
+    ev.check()  # its budgets against its attack's norm
     print('config:', json.dumps(config_dict(cfg)), flush=True)
     out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
     keep_protocol(data, out)

@@ -128,7 +128,7 @@ class EvalConfig:
     "How a network is evaluated: which attack at which budgets, how many pairs it hits, and mirrored scoring."
     attack: str = option('pgd', "the attack, by its name in the `ATTACKS` registry", choices=ATTACKS)
     attack_eps: tuple = option((2 / 255,), "the attack budgets, one evaluation under attack each: '2/255', or numbers in [0, 1] image units (L-infinity at most 32/255, L2 at most 16)",
-                               low=0, parse=parse_budget, check=lambda cfg, v, flag: check_budget(v, make_attack(cfg.attack, 0.0).norm, flag))
+                               low=0, parse=parse_budget, check=lambda cfg, v, flag: check_budget(v, make_attack(cfg.attack, 1 / 255).norm, flag))  # the attack's norm sets the bound
     attack_steps: int = option(5, "gradient steps of each attack (FGSM takes one whatever this says)", low=1)
     attack_restarts: int = option(1, "random starts of each attack; each pair keeps its worst case", low=1)
     attacked_pairs: int = option(500, "attack about this many test pairs, the same share of every fold's same and different pairs (0: all)", low=0)

@@ -295,7 +295,9 @@ def claim_verdict(evals:dict, # row -> `Evaluation` (with its similarities) or `
     parts = []
     for a, b, what in ((rows[2], rows[1], "imitating the robust source minus imitating the standard source"),
                        (rows[1], rows[0], "imitating the standard source minus the target alone")):
-        v = bootstrap_verdict(*paired_bootstrap(ev[a].sims, ev[b].sims, pairs.same, pairs.fold, n, seed)['accuracy'])
+        own = ev[a].fitted_on == 'fit'  # View 2: each fold judged with its own model's threshold, not refitted over the other models' scores
+        thr = (ev[a].clean.thresholds, ev[b].clean.thresholds) if own else None
+        v = bootstrap_verdict(*paired_bootstrap(ev[a].sims, ev[b].sims, pairs.same, pairs.fold, n, seed, thr)['accuracy'])
         parts.append(f"{what}: {100 * v['delta']:+.1f} points, 95% interval [{100 * v['ci_low']:+.1f}, {100 * v['ci_high']:+.1f}], {v['verdict']}")
     text = "; ".join(parts)
     return (head + " " + text[0].upper() + text[1:] + ". One training seed: the intervals cover the test pairs, not retraining "

@@ -24,9 +24,9 @@ from .pipeline import PRESETS, _write_json  # atomic JSON, as the pipeline write
 # %% auto #0
 __all__ = ['SHIFTS', 'REGIMES', 'shift_align', 'shift_jpeg', 'shift_blur', 'shift_noise', 'shift_light', 'shifted_faces',
            'ViewProbe', 'StudyConfig', 'StudySplits', 'study_splits', 'test_faces', 'restart_similarities',
-           'worst_case', 'craft_transfer', 'transfer_similarities', 'read_network', 'study_units', 'Study', 'judged',
-           'judged_bootstrap', 'seed_t_interval', 'study_comparisons', 'write_summary', 'study_curves', 'plot_study',
-           'plot_masking', 'verdict_table']
+           'worst_case', 'craft_transfer', 'transfer_similarities', 'read_network', 'study_units', 'match_epochs',
+           'Study', 'judged', 'judged_bootstrap', 'seed_t_interval', 'study_comparisons', 'write_summary',
+           'study_curves', 'plot_study', 'plot_masking', 'verdict_table']
 
 # %% ../nbs/13_study.ipynb #bac0f1fe
 SHIFTS = Registry('face shift')  # name -> function(uint8 faces (N, H, W, 3), generator seed) -> uint8 faces of the same shape
@@ -245,6 +245,37 @@ def _tag(rec, cfg):
 
 def _key(rec): return '/'.join(str(rec.get(k)) for k in ('regime', 'row', 'labels', 'variant'))
 
+def match_epochs(grid, # whole numbers of epochs to try
+                 target, # the validation accuracy to match
+                 accuracy, # epochs -> validation accuracy (trains that candidate)
+                 tolerance=0.01, halvings=3):
+    "(chosen epochs, {epochs: accuracy}): a bisection over `grid` (accuracy grows with the epochs) that stops within `tolerance` of `target`, then up to `halvings` halvings of the epochs that bracket it; the candidate nearest the target."
+    cand, grid = {}, sorted(grid)
+    lo, hi = 0, len(grid) - 1
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        cand[grid[mid]] = a = accuracy(grid[mid])
+        if abs(a - target) <= tolerance: break
+        lo, hi = (mid + 1, hi) if a < target else (lo, mid - 1)
+    below, above = max((e for e in cand if cand[e] < target), default=None), min((e for e in cand if cand[e] > target), default=None)
+    for _ in range(halvings):  # whole epochs bracket the target but miss it: fractions of an epoch (the last one cut short)
+        if min(abs(a - target) for a in cand.values()) <= tolerance or below is None or above is None: break
+        e = (below + above) / 2
+        cand[e] = a = accuracy(e)
+        if a < target: below = e
+        else: above = e
+    return min(cand, key=lambda e: (abs(cand[e] - target), e)), cand
+
+def _update_json(path, update, lock): # update(dict) changes the file's contents in place; `lock`: a file to lock meanwhile
+    "Read, change and write the JSON file at `path` under an exclusive lock, so that processes of one study never lose each other's entries."
+    import fcntl
+    Path(lock).parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, 'a+') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        got = json.loads(Path(path).read_text()) if Path(path).is_file() else {}
+        update(got); _write_json(path, got)
+    return got
+
 def _cpu_before(folder):
     "Processor seconds of the epochs already in the training histories under `folder` (trained by an earlier process; an old history without them counts its wall seconds)."
     return sum(h.get('cpu_seconds', h['seconds']) for p in Path(folder).glob('*/history.json') for h in json.loads(p.read_text()))
@@ -385,37 +416,29 @@ class Study:
         e255 = lambda e: f"{e * 255:g}"
         prim = self._teacher_record(f"half-eps{e255(cfg.primary_eps)}-seed{seed}")
         if prim is None: raise ValueError(f"the matched control of seed {seed} needs that seed's primary robust new_ids teacher first (its validation accuracy)")
-        target, sp = prim['val_accuracy'], study_splits(self.data, cfg, seed)
-        val, cand = test_faces(self.data, sp.val), {}
-        def accuracy(e):
-            std = self._teacher_record(f"half-eps0-seed{seed}")
-            if e == cfg.source_epochs and std is not None: cand[e] = std['val_accuracy']  # the standard teacher itself: the same network
-            else:
-                m, _ = train_source(self.data, sp.half_a, cfg.source(0, seed, e), out=self.runs / 'control-choice' / f"seed{seed}-epochs{e:g}", resume=True, progress=self.progress)
-                cand[e] = evaluate(m.eval(), *val, retrieval=False).clean.accuracy
-            self.log(f"control candidate, seed {seed}: {e:g} epochs, validation accuracy {cand[e]:.3f} (the robust teacher's: {target:.3f})")
-            return cand[e]
-        grid, lo, hi = sorted(cfg.control_epochs), 0, len(cfg.control_epochs) - 1
-        while lo <= hi:  # validation accuracy grows with the epochs: halve the grid towards the target
-            mid = (lo + hi) // 2
-            a = accuracy(grid[mid])
-            if abs(a - target) <= cfg.control_tolerance: break
-            lo, hi = (mid + 1, hi) if a < target else (lo, mid - 1)
-        close = lambda: min(abs(a - target) for a in cand.values()) <= cfg.control_tolerance
-        below, above = max((e for e in cand if cand[e] < target), default=None), min((e for e in cand if cand[e] > target), default=None)
-        for _ in range(cfg.control_halvings):  # whole epochs bracket the target but miss it: fractions of an epoch (the last one cut short)
-            if close() or below is None or above is None: break
-            e = (below + above) / 2
-            if accuracy(e) < target: below = e
-            else: above = e
-        chosen = min(cand, key=lambda e: (abs(cand[e] - target), e))
-        got.setdefault('seeds', {})[str(seed)] = {'target_val_accuracy': target, 'candidates': {f"{k:g}": v for k, v in sorted(cand.items())},
-                                                  'chosen_epochs': chosen, 'gap': cand[chosen] - target, 'matched': abs(cand[chosen] - target) <= cfg.control_tolerance}
-        got['how'] = ("per seed: the standard new_ids teacher trained for each tried number of epochs (a bisection over control_epochs, then halvings "
-                      "between the whole epochs that bracket the target), "
-                      "the one whose validation accuracy is nearest that seed's primary robust teacher's")
-        _write_json(path, got)
+        target = prim['val_accuracy']
+        chosen, cand = match_epochs(cfg.control_epochs, target, lambda e: self._control_candidate(seed, e, target), cfg.control_tolerance, cfg.control_halvings)
+        entry = {'target_val_accuracy': target, 'candidates': {f"{k:g}": v for k, v in sorted(cand.items())}, 'chosen_epochs': chosen,
+                 'gap': cand[chosen] - target, 'matched': abs(cand[chosen] - target) <= cfg.control_tolerance}
+        def add(d):  # read again under the lock: another process may have written its seed's choice meanwhile
+            if 'seeds' not in d: d.clear()
+            d.setdefault('seeds', {})[str(seed)] = entry
+            d['how'] = ("per seed: the standard new_ids teacher trained for each tried number of epochs (a bisection over control_epochs, then halvings "
+                        "between the whole epochs that bracket the target), the one whose validation accuracy is nearest that seed's primary robust teacher's")
+        _update_json(path, add, self.runs / 'claims' / 'control.lock')
         return chosen
+
+    def _control_candidate(self, seed, epochs, target):
+        "Validation accuracy of the standard new_ids teacher of `seed` trained for `epochs` (the standard teacher itself at the study's epochs)."
+        std = self._teacher_record(f"half-eps0-seed{seed}")
+        if epochs == self.cfg.source_epochs and std is not None: a = std['val_accuracy']  # the same network
+        else:
+            sp = study_splits(self.data, self.cfg, seed)
+            m, _ = train_source(self.data, sp.half_a, self.cfg.source(0, seed, epochs), out=self.runs / 'control-choice' / f"seed{seed}-epochs{epochs:g}",
+                                resume=True, progress=self.progress)
+            a = evaluate(m.eval(), *test_faces(self.data, sp.val), retrieval=False).clean.accuracy
+        self.log(f"control candidate, seed {seed}: {epochs:g} epochs, validation accuracy {a:.3f} (the robust teacher's: {target:.3f})")
+        return a
 
     def finish_transfer(self):
         "Add the transfer readings a unit could not make when it ran (the other source came later), from its networks' checkpoints."

@@ -184,7 +184,7 @@ def save_checkpoint(ckpt, config:dict, model, terms, opt, sched, generator, epoc
     ckpt = Path(ckpt); ckpt.parent.mkdir(parents=True, exist_ok=True)
     _save_atomic({'format': CHECKPOINT_FORMAT, 'spec': model.spec, 'model': model.state_dict(), 'terms': {k: m.state_dict() for k, m in _term_states(terms).items()},
                   'opt': opt.state_dict(), 'sched': sched.state_dict(), 'generator': generator.get_state(),
-                  'torch_rng': torch.get_rng_state(), 'cuda_rng': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+                  'torch_rng': torch.get_rng_state(), 'cuda_rng': torch.cuda.get_rng_state() if torch.cuda.is_available() else None,  # this process's GPU
                   'epoch': epoch, 'history': history, 'config': config}, ckpt)
     (ckpt.parent / 'history.json').write_text(json.dumps(history, indent=1))
 
@@ -199,9 +199,7 @@ def restore_checkpoint(ckpt, config:dict, model, terms, opt, sched, generator, d
     opt.load_state_dict(state['opt']); sched.load_state_dict(state['sched'])
     generator.set_state(state['generator'].cpu()); torch.set_rng_state(state['torch_rng'].cpu())  # RNG states live on the CPU
     if state.get('cuda_rng') is not None and torch.cuda.is_available():  # dropout and random starts drawn on the GPU continue too
-        cuda = [s.cpu() for s in state['cuda_rng']]
-        if len(cuda) == torch.cuda.device_count(): torch.cuda.set_rng_state_all(cuda)
-        else: torch.cuda.set_rng_state(cuda[0])  # another number of GPUs: the one in use continues the first's sequence
+        torch.cuda.set_rng_state(state['cuda_rng'].cpu())  # on this process's GPU; every process of a run seeds and draws alike, so rank 0's state is each one's
     return state['history'], state['epoch'] + 1
 
 def fit(model, # the network to train; it must have a `.spec` (`create_model`) unless `keep` has one

@@ -114,6 +114,7 @@ def test_every_budget_field_is_bounded():
     check_config(SourceConfig(norm='l2', eps=0.5))                                             # a fine L2 budget
     with pytest.raises(ValueError, match='--attack-eps'): EvalConfig(attack_eps=(1.0,)).check()
     EvalConfig(attack='pgd_l2', attack_eps=(1.0,)).check()
+    EvalConfig(attack='fgsm', attack_eps=(2 / 255,)).check()   # every registered attack can be checked
     for name in ('epsilons', 'primary_eps', 'attack_eps'):
         v = (0.0, 1.0) if name == 'epsilons' else 1.0
         with pytest.raises(ValueError, match=name.replace('_', '-')): check_config(replace(StudyConfig(), **{name: v}))
@@ -123,6 +124,8 @@ def test_the_study_flags_refuse_the_old_ambiguous_form(tmp_path):
     from cli_helpers import run_rtml
     r = run_rtml('study', '--epsilons', '0,0.5,1,2,4', '--results', str(tmp_path / 'r'), cache=tmp_path, timeout=120)  # before: it ran a study
     assert r.returncode == 2 and "write '0.5/255'" in r.stderr
+    r = run_rtml('source', '--attack-eps', '2', '--epochs', '1', '--out', str(tmp_path / 's'), cache=tmp_path, timeout=120)  # before: 2.0
+    assert r.returncode != 0 and "write '2/255'" in r.stderr and not (tmp_path / 's' / 'view1' / 'checkpoint.pt').exists()
 
 
 # --- the training attack and batch norm
@@ -180,16 +183,15 @@ def test_checkpoints_keep_and_restore_the_cuda_random_state(tmp_path, monkeypatc
     state = torch.arange(16, dtype=torch.uint8)
     restored = []
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
-    monkeypatch.setattr(torch.cuda, 'device_count', lambda: 1)
-    monkeypatch.setattr(torch.cuda, 'get_rng_state_all', lambda: [state.clone()])
-    monkeypatch.setattr(torch.cuda, 'set_rng_state_all', lambda states: restored.append([s.clone() for s in states]))
+    monkeypatch.setattr(torch.cuda, 'get_rng_state', lambda device='cuda': state.clone())
+    monkeypatch.setattr(torch.cuda, 'set_rng_state', lambda s, device='cuda': restored.append(s.clone()))
     model = create_model(model_spec('mlp', (4,), in_dim=4, emb_dim=2, hidden=3))
     opt = torch.optim.SGD(model.parameters(), 0.1)
     sched = torch.optim.lr_scheduler.StepLR(opt, 1)
     save_checkpoint(tmp_path / 'c.pt', {}, model, [], opt, sched, torch.Generator(), 0, [])
-    assert torch.equal(read_checkpoint(tmp_path / 'c.pt')['cuda_rng'][0], state)
+    assert torch.equal(read_checkpoint(tmp_path / 'c.pt')['cuda_rng'], state)
     restore_checkpoint(tmp_path / 'c.pt', {}, model, [], opt, sched, torch.Generator())
-    assert len(restored) == 1 and torch.equal(restored[0][0], state)
+    assert len(restored) == 1 and torch.equal(restored[0], state)
 
 
 # --- caches and run checks keyed on the pixels
@@ -251,14 +253,50 @@ def test_paired_bootstrap_with_fixed_thresholds_is_the_studys_judged_bootstrap()
 
 # --- the study's matched control: a finer grid than whole epochs
 
-def test_a_fractional_number_of_epochs_ends_with_part_of_one():
+def test_a_fractional_number_of_epochs_ends_with_part_of_one(tmp_path):
     from rtml.training import SourceConfig, train_source
     faces = synthetic_faces(n_people=24, images=(3, 5), size=32, seed=1)
     rows = faces.view1().train
     cfg = SourceConfig(epochs=1.5, width=8, batch_size=16, augment=False)
-    _, hist = train_source(faces, rows, cfg, progress=False)
+    full, hist = train_source(faces, rows, cfg, out=tmp_path / 'full', progress=False)
     steps = len(rows) // 16
     assert [h['epoch'] for h in hist] == [1, 2] and 'cpu_seconds' in hist[0]
+    from rtml.models import read_checkpoint
+    assert read_checkpoint(tmp_path / 'full' / 'checkpoint.pt')['sched']['last_epoch'] == round(1.5 * steps) < 2 * steps  # the second epoch cut short
     _, whole = train_source(faces, rows, SourceConfig(epochs=1, width=8, batch_size=16, augment=False), progress=False)
     assert hist[0]['clean'] != whole[0]['clean']  # the one-cycle schedule spans 1.5 epochs' steps, not one
-    assert round(1.5 * steps) - steps < steps  # the second epoch is cut short
+    class Stop(Exception): pass
+    def cut(epoch, history):
+        if epoch == 0: raise Stop
+    with pytest.raises(Stop): train_source(faces, rows, cfg, out=tmp_path / 'cut', progress=False, callback=cut)
+    resumed, _ = train_source(faces, rows, cfg, out=tmp_path / 'cut', resume=True, progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(full.state_dict().values(), resumed.state_dict().values()))  # resumed exactly
+
+
+def test_the_control_search_bisects_then_halves_and_picks_the_nearest():
+    from rtml.study import match_epochs
+    curve = {2: .60, 3: .66, 4: .70, 5: .755, 6: .76, 7: .78, 8: .79, 4.5: .712, 4.75: .738}
+    tried = []
+    chosen, cand = match_epochs(range(2, 9), 0.74, lambda e: tried.append(e) or curve[e], 0.01, 3)
+    assert tried == [5, 3, 4, 4.5, 4.75] and chosen == 4.75 and set(cand) == set(tried)
+    chosen, _ = match_epochs(range(2, 9), 0.85, lambda e: curve[e], 0.01, 3)  # out of reach: the nearest whole number, no halving
+    assert chosen == 8
+    bumpy = {**curve, 4: .80}  # not monotone: still the nearest of what was tried
+    chosen, cand = match_epochs(range(2, 9), 0.74, lambda e: bumpy[e], 0.01, 0)
+    assert chosen == min(cand, key=lambda e: abs(cand[e] - 0.74))
+
+
+def test_control_choices_of_two_processes_are_both_kept(tmp_path):
+    "One process writes its seed's choice while another is still searching: the second write keeps the first (it lost it before)."
+    from rtml.study import Study, StudyConfig, _update_json
+    faces = synthetic_faces(n_people=40, images=(2, 4), seed=0)
+    s = Study(faces, StudyConfig(seeds=(0, 1), epsilons=(0, 1 / 255)), tmp_path / 'results', tmp_path / 'runs', log=lambda m: None)
+    (tmp_path / 'results' / 'units').mkdir(parents=True)
+    s.unit_path('half-eps1-seed1').write_text(json.dumps({'records': [{'row': 'teacher', 'val_accuracy': 0.7}]}))
+    def candidate(seed, epochs, target):  # meanwhile another process finishes seed 0's choice
+        _update_json(tmp_path / 'results' / 'control.json', lambda d: d.setdefault('seeds', {}).update({'0': {'chosen_epochs': 3}}), tmp_path / 'lock')
+        return 0.5 + 0.05 * epochs
+    s._control_candidate = candidate
+    assert s.control_epochs(1) == 4
+    got = json.loads((tmp_path / 'results' / 'control.json').read_text())['seeds']
+    assert set(got) == {'0', '1'} and got['1']['chosen_epochs'] == 4 and got['1']['matched']
