@@ -155,6 +155,9 @@ def merge_evaluations(evals, # `Evaluation`s (or their `to_dict()`) of the split
     fars, sims = tuple(evals[0].clean.tar_at_far), np.concatenate([e.sims for e in evals])
     if len({e.fitted_on for e in evals}) > 1: raise ValueError("some splits chose their thresholds on fit pairs and some on their other folds")
     own = evals[0].fitted_on == 'fit'  # each fold was scored by its own model: its threshold is that model's, from its fit pairs
+    for i, (e, t) in enumerate(zip(evals, tests)):
+        if own and verification_report(e.sims, t.same, t.fold, fars=(), thresholds=e.clean.thresholds).accuracy != e.clean.accuracy:
+            raise ValueError(f"split {i}: its evaluation does not score these pairs (give the evaluations in the splits' order)")
     thr = merge_thresholds([t.fold for t in tests], [e.clean.thresholds for e in evals]) if own else None
     clean = verification_report(sims, np.concatenate([t.same for t in tests]), np.concatenate([t.fold for t in tests]), fars, thr)
     hit = [np.asarray(e.attacked_pairs, int) for e in evals]

@@ -177,7 +177,7 @@ def adversarial_grid(models:dict, # {name: network}
     return fig
 
 # %% ../nbs/11_visualize.ipynb #c6e9fc9c
-_NOT_CURVES = ('epoch', 'seconds', 'eps')
+_NOT_CURVES = ('epoch', 'seconds', 'cpu_seconds', 'eps')
 
 def read_history(h):
     "A training history: a list of per-epoch dicts, a history.json path, or a run folder holding one."

@@ -71,6 +71,8 @@ def test_merged_view2_keeps_each_models_threshold(faces):
     # and the same through evaluate_splits, for a scorer that fits per split (the classical baselines' way)
     rep = evaluate_splits(splits, lambda sp: pair_scores(Offset(int(sp.name[10:])).eval(), faces.images, sp.test))
     assert rep.thresholds == merged.clean.thresholds and rep.accuracy == pytest.approx(merged.clean.accuracy)
+    reordered = [replace(splits[0], test=splits[0].test[np.arange(len(splits[0].test))[::-1]])] + splits[1:]  # the first split's pairs in another order
+    with pytest.raises(ValueError, match="splits' order"): merge_evaluations(evals, reordered)
 
 
 # --- evaluation runs where the network is
@@ -300,3 +302,13 @@ def test_control_choices_of_two_processes_are_both_kept(tmp_path):
     assert s.control_epochs(1) == 4
     got = json.loads((tmp_path / 'results' / 'control.json').read_text())['seeds']
     assert set(got) == {'0', '1'} and got['1']['chosen_epochs'] == 4 and got['1']['matched']
+
+
+def test_seed_level_t_interval_is_scipys():
+    from scipy import stats
+    from rtml.study import seed_t_interval
+    d = [-0.017, -0.018, -0.026]
+    got = seed_t_interval(d)
+    lo, hi = stats.t.interval(0.95, 2, loc=np.mean(d), scale=stats.sem(d))
+    assert got['ci_low'] == pytest.approx(lo) and got['ci_high'] == pytest.approx(hi) and got['verdict'] == 'worse'
+    assert seed_t_interval([0.01]) is None
