@@ -19,7 +19,7 @@ from .attacks import ATTACKS, Attack, attack_pairs, make_attack
 
 # %% auto #0
 __all__ = ['retrieval_metrics', 'attack_subset', 'Evaluation', 'evaluate', 'EvalConfig', 'merge_evaluations', 'results_table',
-           'paired_bootstrap', 'bootstrap_verdict']
+           'paired_bootstrap', 'interval_verdict', 'bootstrap_verdict']
 
 # %% ../nbs/04b_evaluation.ipynb #b0fe30a3
 def retrieval_metrics(embeddings, # (N, D) array or tensor; compared by cosine similarity
@@ -233,10 +233,14 @@ def paired_bootstrap(a, b, # (S, P) similarities, a row per seed, of two kinds o
     reps = np.array([diff(rng.integers(len(a), size=len(a)), np.concatenate([rng.choice(st, len(st)) for st in strata])) for _ in range(n)])
     return {'accuracy': (float(point[0]), reps[:, 0]), 'auc': (float(point[1]), reps[:, 1])}
 
+def interval_verdict(lo, hi):
+    "The word for an interval of a difference: 'better' above zero, 'worse' below, else 'no difference detectable at this scale'."
+    return 'better' if lo > 0 else 'worse' if hi < 0 else 'no difference detectable at this scale'
+
 def bootstrap_verdict(delta, samples, level=0.95):
     "{'delta', 'ci_low', 'ci_high', 'verdict', 'detectable'} from `paired_bootstrap`'s estimate and replicates."
     lo, hi = (float(q) for q in np.quantile(samples, [(1 - level) / 2, (1 + level) / 2]))
-    verdict = 'better' if lo > 0 else 'worse' if hi < 0 else 'no difference detectable at this scale'
+    verdict = interval_verdict(lo, hi)
     # half the interval is 1.96 standard errors; a difference of (1.96 + 0.84) of them is found with 80% power
     return {'delta': float(delta), 'ci_low': lo, 'ci_high': hi, 'verdict': verdict, 'detectable': (hi - lo) / 2 * (1.96 + 0.84) / 1.96}
 

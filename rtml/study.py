@@ -16,7 +16,7 @@ from .config import MAX_LINF, Registry, check_config, config_dict, option, parse
 from .data import FaceData, Pairs, Split, _sample_pairs, gray_lowres
 from .verification import embed_images, verification_report
 from .attacks import Attack, attack_pairs, pair_attack
-from .evaluation import attack_subset, evaluate, paired_bootstrap, bootstrap_verdict, _metrics, _strata
+from .evaluation import attack_subset, evaluate, paired_bootstrap, bootstrap_verdict, interval_verdict, _metrics, _strata
 from .training import ROBUST, SourceConfig, train_source, load_source
 from .transfer import TargetConfig, train_target, teacher_embeddings, load_target
 from .pipeline import PRESETS, _write_json  # atomic JSON, as the pipeline writes its steps
@@ -220,15 +220,16 @@ def read_network(model, faces:FaceData, pairs:Pairs, cfg:StudyConfig, hit, # the
     return rec, arrays
 
 # %% ../nbs/13_study.ipynb #07db5b44
+def _e255(eps): return f"{eps * 255:g}"  # a budget as unit names write it: 1/255 -> '1'
+
 def study_units(cfg:StudyConfig):
     "The units of work in the order they run: the primary comparison's first (standard and primary teachers of new_ids, then the control), then the rest."
-    e255 = lambda e: f"{e * 255:g}"
     units = []
-    for s in cfg.seeds: units += [f"half-eps0-seed{s}", f"half-eps{e255(cfg.primary_eps)}-seed{s}"]
+    for s in cfg.seeds: units += [f"half-eps0-seed{s}", f"half-eps{_e255(cfg.primary_eps)}-seed{s}"]
     units += [f"control-seed{s}" for s in cfg.seeds]  # each needs its seed's two new_ids teachers (the target, and the standard one as a candidate)
-    for s in cfg.seeds: units += [f"all-eps0-seed{s}", f"all-eps{e255(cfg.primary_eps)}-seed{s}"]
+    for s in cfg.seeds: units += [f"all-eps0-seed{s}", f"all-eps{_e255(cfg.primary_eps)}-seed{s}"]
     for dom in ('half', 'all'):
-        for s in cfg.seeds: units += [f"{dom}-eps{e255(e)}-seed{s}" for e in cfg.epsilons if e not in (0, cfg.primary_eps)]
+        for s in cfg.seeds: units += [f"{dom}-eps{_e255(e)}-seed{s}" for e in cfg.epsilons if e not in (0, cfg.primary_eps)]
     return list(dict.fromkeys(units))
 
 def _parse_unit(name):
@@ -330,7 +331,6 @@ class Study:
         val = test_faces(data, sp.val)
         folder = self.runs / name
         records, arrays = [], {}
-        e255 = lambda e: f"{e * 255:g}"
         if domain == 'control':
             epochs = self.control_epochs(seed)
             tcfg, eps, variant, src_rows, tgt_rows = cfg.source(0, seed, epochs), 0.0, 'matched_control', sp.half_a, sp.half_b
@@ -338,9 +338,9 @@ class Study:
             tcfg, variant = cfg.source(eps, seed), None
             src_rows, tgt_rows = (sp.half_a, sp.half_b) if domain == 'half' else (sp.train, sp.train)
         dom = 'all' if domain == 'all' else 'half'
-        own = f"{dom}-eps{e255(eps)}-seed{seed}" if variant is None else None
-        other = [f"{dom}-eps{e255(cfg.primary_eps if eps == 0 else 0)}-seed{seed}"]
-        self.log(f"{name}: teacher {'robust at ' + e255(eps) + '/255' if eps else 'standard'}{', ' + variant if variant else ''} on {len(src_rows)} images")
+        own = f"{dom}-eps{_e255(eps)}-seed{seed}" if variant is None else None
+        other = [f"{dom}-eps{_e255(cfg.primary_eps if eps == 0 else 0)}-seed{seed}"]
+        self.log(f"{name}: teacher {'robust at ' + _e255(eps) + '/255' if eps else 'standard'}{', ' + variant if variant else ''} on {len(src_rows)} images")
         teacher, hist = train_source(data, src_rows, tcfg, out=folder / 'teacher', resume=True, progress=self.progress)
         teacher = teacher.eval()
         if own and eps in (0, cfg.primary_eps):  # the two sources whose attacks are handed to the others
@@ -413,8 +413,7 @@ class Study:
         got = json.loads(path.read_text()) if path.is_file() else {}
         if 'seeds' not in got: got = {}  # a choice made before the control was matched seed by seed: made again
         if str(seed) in got.get('seeds', {}): return got['seeds'][str(seed)]['chosen_epochs']
-        e255 = lambda e: f"{e * 255:g}"
-        prim = self._teacher_record(f"half-eps{e255(cfg.primary_eps)}-seed{seed}")
+        prim = self._teacher_record(f"half-eps{_e255(cfg.primary_eps)}-seed{seed}")
         if prim is None: raise ValueError(f"the matched control of seed {seed} needs that seed's primary robust new_ids teacher first (its validation accuracy)")
         target = prim['val_accuracy']
         chosen, cand = match_epochs(cfg.control_epochs, target, lambda e: self._control_candidate(seed, e, target), cfg.control_tolerance, cfg.control_halvings)
@@ -473,8 +472,7 @@ class Study:
         if domain == 'half' and max(cfg.label_fractions) > 0 and name != f"half-eps0-seed{first}":
             return (self.results / 'choices.json').is_file()  # made by the first seed's standard new_ids unit (its teacher)
         if domain == 'control':  # each seed's control is chosen against its own seed's primary teacher, with the standard one as a candidate
-            e255 = lambda e: f"{e * 255:g}"
-            return self.done(f"half-eps{e255(cfg.primary_eps)}-seed{seed}") and self.done(f"half-eps0-seed{seed}")
+            return self.done(f"half-eps{_e255(cfg.primary_eps)}-seed{seed}") and self.done(f"half-eps0-seed{seed}")
         return True
 
     def claim(self, name):
@@ -553,15 +551,18 @@ def judged_bootstrap(a, b, # (S, P) right or wrong (`judged`), a row per seed, o
     reps = np.array([diff(rng.integers(len(a), size=len(a)), np.concatenate([rng.choice(st, len(st)) for st in strata])) for _ in range(n)])
     return diff(range(len(a)), np.arange(len(same))), reps
 
-def seed_t_interval(diffs, level=0.95):
-    "{'delta', 'ci_low', 'ci_high', 'verdict'}: the mean of per-seed differences and its t interval over the seeds (the between-seed variance unbiased; None with one seed)."
+def _band(values):
+    "Mean and the half-width of a 95% t interval over seeds (0 with one seed)."
     from scipy import stats
-    d = np.asarray(diffs, np.float64)
-    if len(d) < 2: return None
-    h = float(stats.t.ppf((1 + level) / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)))
-    lo, hi = float(d.mean()) - h, float(d.mean()) + h
-    return {'delta': float(d.mean()), 'ci_low': lo, 'ci_high': hi, 'per_seed': d.tolist(),
-            'verdict': 'better' if lo > 0 else 'worse' if hi < 0 else 'no difference detectable at this scale'}
+    v = np.asarray(values, np.float64)
+    if len(v) < 2: return float(v.mean()), 0.0
+    return float(v.mean()), float(stats.t.ppf(.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+
+def seed_t_interval(diffs):
+    "{'delta', 'ci_low', 'ci_high', 'verdict', 'per_seed'}: the mean of per-seed differences and its 95% t interval over the seeds (the between-seed variance unbiased; None with one seed)."
+    if len(diffs) < 2: return None
+    m, h = _band(diffs)
+    return {'delta': m, 'ci_low': m - h, 'ci_high': m + h, 'per_seed': [float(x) for x in diffs], 'verdict': interval_verdict(m - h, m + h)}
 
 def _thresholds(d, pairs):
     "A network's clean thresholds: as recorded, or refitted on its stored similarities (records made before they were kept)."
@@ -650,13 +651,6 @@ def write_summary(results, cfg:StudyConfig, pairs:Pairs):
 def _cells(summary):
     labels = summary['config']['label_fractions']
     return [('same', None), ('view16', None)] + [('new_ids', l) for l in labels]
-
-def _band(values):
-    "Mean and the half-width of a 95% t interval over seeds (0 with one seed)."
-    from scipy import stats
-    v = np.asarray(values, np.float64)
-    if len(v) < 2: return float(v.mean()), 0.0
-    return float(v.mean()), float(stats.t.ppf(.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
 
 def study_curves(summary, key='accuracy', reading=None):
     "{(regime, labels): {row: (eps, mean, half-width)}}: a value (clean `key`, or accuracy under `reading`) against the teacher's budget."
