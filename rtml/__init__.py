@@ -8,7 +8,7 @@ from .evaluation import EvalConfig, evaluate, results_table
 from .training import ROBUST, TERMS, SourceConfig, fit, train_source
 from .transfer import TargetConfig, distil, train_target
 from .pipeline import PRESETS, run_pipeline
-from . import daml, sft, cam_softmax, viz  # their losses, terms, comparison variants and figures join the registries
+from . import daml, sft, cam_softmax, viz, teacher  # their losses, terms, comparison variants, figures and dlib's network join the registries
 
 __all__ = ['load_faces', 'load_lfw', 'synthetic_faces', 'MODELS', 'create_model', 'load_model', 'LOSSES', 'ATTACKS', 'make_attack',
            'pgd', 'EvalConfig', 'evaluate', 'results_table', 'ROBUST', 'TERMS', 'SourceConfig', 'fit', 'train_source',

@@ -11,12 +11,12 @@ from . import __version__
 from .config import add_config_args, config_dict, config_from_args
 from .data import DataError, LFW_HELP, cache_dir, check_crop, load_faces
 from .distributed import finish as finish_distributed, init as init_distributed, is_main, launch, launched, world
-import rtml.daml, rtml.sft, rtml.cam_softmax, rtml.viz, rtml.study  # every registry full: the later notebooks' losses, terms, variants and figures
+import rtml.daml, rtml.sft, rtml.cam_softmax, rtml.viz, rtml.study, rtml.teacher  # every registry full: the later notebooks' losses, terms, variants, figures and networks
 
 # %% auto #0
 __all__ = ['SOURCE_EVALUATION', 'add_data_args', 'faces_from_args', 'run_config', 'write_results', 'baselines', 'source',
-           'pipeline', 'outside_faces', 'compare', 'study', 'keep_protocol', 'evaluate_checkpoint', 'download_lfw',
-           'info', 'ddp_check', 'student_copies', 'add_nproc_arg', 'make_parser', 'main']
+           'pipeline', 'outside_faces', 'compare', 'study', 'keep_protocol', 'dlib_chips', 'evaluate_checkpoint',
+           'download_lfw', 'info', 'ddp_check', 'student_copies', 'add_nproc_arg', 'make_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #0140ecb9
 def add_data_args(p, size=True): # size: offer --size (the pipeline's face size is the preset's --image-size instead)
@@ -209,6 +209,16 @@ def keep_protocol(data, out):
     write_protocol(data.protocol, Path(out) / 'protocol')
     print(f"protocol of {data.source[7:]} written to {Path(out) / 'protocol'} (repeat this run with --faces-protocol {Path(out) / 'protocol'})", flush=True)
 
+def dlib_chips(args, data):
+    "The faces of `data` as dlib aligns them (150x150 chips, cached): for the dlib network, which was trained on such chips."
+    from rtml.data import find_lfw
+    from rtml.teacher import dlib_faces
+    if data.files is None: raise DataError("dlib's network needs real faces to align: give --lfw PATH (or RTML_LFW) or --faces DIR")
+    image_dir = Path(args.faces).expanduser() if getattr(args, 'faces', None) else find_lfw(args.lfw or os.environ.get('RTML_LFW'))[0]
+    faces, record = dlib_faces(data, image_dir, progress=False)
+    print(f"aligned {len(faces)} faces as dlib does: no face found in {record['no_face']} (aligned in the median box), several in {record['several']}")
+    return faces
+
 def evaluate_checkpoint(args):
     "Score a saved network (a source or a target: any rtml checkpoint) on any faces, clean and under attack, and on shifted faces."
     import numpy as np
@@ -217,14 +227,18 @@ def evaluate_checkpoint(args):
     from rtml.pipeline import row_summary
     from rtml.study import shifted_faces, test_faces
     from rtml.verification import verification_report
-    model = load_model(args.checkpoint)
+    if args.checkpoint == 'dlib':  # dlib's face-recognition network as it ships (14_teacher)
+        from rtml.models import create_model, model_spec
+        model = create_model(model_spec('dlib', (3, 150, 150))).eval()
+    else: model = load_model(args.checkpoint)
     shape = model.spec.get('input_shape', [3, 64, 64])
     if args.size and args.size != shape[-1]: raise ValueError(f"--size {args.size}: {args.checkpoint} was trained on {shape[-1]}x{shape[-1]} faces")
-    data = faces_from_args(args, size=shape[-1])
+    data = faces_from_args(args, size=64 if model.spec['arch'] == 'dlib' else shape[-1])
+    if model.spec['arch'] == 'dlib': data = dlib_chips(args, data)  # the faces as dlib aligns them, not a fixed crop
     pairs = data.view1().test if args.protocol == 'view1' else data.view2_pairs()  # one saved network: every pair, nothing trained here
     ev_cfg = config_from_args(args, EvalConfig, '', EvalConfig()).check()
     where = Path(args.checkpoint).resolve().parent
-    name = args.name or (f"{where.parent.name}/{where.name}" if where.parent.name else where.name)  # a pipeline run's ROW/SPLIT
+    name = args.name or ('dlib' if args.checkpoint == 'dlib' else f"{where.parent.name}/{where.name}" if where.parent.name else where.name)  # a pipeline run's ROW/SPLIT
     t0 = time.time()
     ev = evaluate(model, data, pairs, ev_cfg.attacks(), flip=ev_cfg.flip, attacked_pairs=ev_cfg.attacked_pairs, seed=args.seed or 0)
     rows, shifted = {name: ev}, {}
@@ -372,7 +386,8 @@ def make_parser():
     p.set_defaults(func=study)
     p = sub.add_parser('evaluate', help='score a saved network (source or target) on any faces, clean, under attack and on shifted faces',
                        description=evaluate_checkpoint.__doc__)
-    p.add_argument('checkpoint', help="a checkpoint.pt that rtml wrote (a pipeline run's source_*/*/ or target_*/*/checkpoint.pt, or save_model's)")
+    p.add_argument('checkpoint', help="a checkpoint.pt that rtml wrote (a pipeline run's source_*/*/ or target_*/*/checkpoint.pt, or save_model's), "
+                   "or 'dlib': dlib's face-recognition network as it ships (the dlib extra), on faces aligned as dlib aligns them")
     add_data_args(p)
     p.add_argument('--protocol', choices=['view1', 'view2'], default='view1', help="the pairs: View 1's test pairs, or all of View 2's (default: view1)")
     add_config_args(p, EvalConfig, '', EvalConfig(), title='evaluation', description='how the network is scored')

@@ -285,8 +285,9 @@ def train_source(data:FaceData, # faces
                  out=None, # folder for checkpoint.pt and history.json; None: keep nothing on disk
                  resume=False, # continue from `out/checkpoint.pt` if it exists
                  progress=True,
-                 callback=None): # called as callback(epoch, history) after each epoch's checkpoint
-    "Train a source embedding network (standard or joint adversarial); returns (model in eval mode on its device, history)."
+                 callback=None, # called as callback(epoch, history) after each epoch's checkpoint
+                 model=None): # a network (with a `.spec`, `create_model`) to train further instead of a new one; cfg's network fields then go unused
+    "Train a source embedding network (standard or joint adversarial), or fine-tune `model`; returns (model in eval mode on its device, history)."
     cfg = check_config(cfg or SourceConfig())
     device = local_device(pick_device(cfg.device))
     torch.manual_seed(cfg.seed)
@@ -299,7 +300,7 @@ def train_source(data:FaceData, # faces
     y_all = torch.as_tensor(y_all)
     if device.type == 'cuda' and not mapped and x_all.numel() < 0.25 * torch.cuda.get_device_properties(device).total_memory:
         x_all, y_all = x_all.to(device), y_all.to(device)  # decoded faces kept on the GPU: batches are cut and augmented there
-    model = build_source(cfg, data.images.shape[1]).to(device, memory_format=torch.channels_last)  # 25% faster on CPU
+    model = (build_source(cfg, data.images.shape[1]) if model is None else model).to(device, memory_format=torch.channels_last)  # 25% faster on CPU
     loss_fn = make_loss(cfg.loss, len(people), cfg.emb_dim)
     terms = source_terms(cfg, loss_fn)  # refused here, before training, when a term does not fit the loss
     pair_based = cfg.loss in PAIR_LOSSES

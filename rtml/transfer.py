@@ -211,7 +211,8 @@ def train_target(data:FaceData, # faces
                  out=None, # folder for checkpoint.pt and history.json; None: keep nothing on disk
                  resume=False, # continue from `out/checkpoint.pt` if it exists
                  progress=True,
-                 callback=None): # called as callback(epoch, history) after each epoch's checkpoint
+                 callback=None, # called as callback(epoch, history) after each epoch's checkpoint
+                 terms=()): # more `Term`s to train with (say an adversarial imitation term, 14_teacher); their reprs join the checkpoint's config
     "Train a target by imitation (with `teacher`) and/or its labelled faces; returns (`ViewNet` in eval mode on its device, history)."
     cfg = check_config(cfg or TargetConfig())
     if cfg.loss in PAIR_LOSSES: raise ValueError(f"target loss must be a classification loss, not {cfg.loss!r} (pairs need P x K batches)")
@@ -229,7 +230,7 @@ def train_target(data:FaceData, # faces
     if device.type == 'cuda': views, teacher = views.to(device), None if teacher is None else teacher.to(device)  # small: kept on the GPU
     people, y_lab = np.unique(data.person[rows][labelled], return_inverse=True)
     y_lab, labelled = torch.as_tensor(y_lab), torch.as_tensor(labelled)
-    terms = [ImitationTerm(cfg.imitation_weights(), cfg.absolute_kind)] if teacher is not None else []
+    extra, terms = list(terms), [ImitationTerm(cfg.imitation_weights(), cfg.absolute_kind)] if teacher is not None else []
     if use_labels: terms.append(LabelTerm(make_loss(cfg.loss, max(len(people), 1), cfg.emb_dim), cfg.label_weight if teacher is not None else 1.0))
     steps = max(1, len(rows) // cfg.batch_size)
     lb = min(cfg.batch_size, len(labelled)) // n_proc * n_proc  # labelled faces per step, split evenly over the processes
@@ -249,7 +250,8 @@ def train_target(data:FaceData, # faces
                 flip_l = torch.randint(0, 2, (len(j),), generator=gen)
                 b.update(x_lab=views[labelled[j], flip_l], y_lab=y_lab[j])
             yield b
-    config = {**config_dict(cfg), 'teacher': teacher is not None}
+    terms += extra
+    config = {**config_dict(cfg), 'teacher': teacher is not None, **({'terms': [repr(t) for t in extra]} if extra else {})}
     history = fit(model.net, batches, terms, cfg.epochs, steps, cfg.lr, cfg.weight_decay, cfg.seed, device, False,
                   out, resume, config, keep=model, progress=progress, callback=callback)
     return model.eval(), history

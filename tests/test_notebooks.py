@@ -1,6 +1,7 @@
-"""Every notebook runs top to bottom (nbdev_test); with RTML_LFW set, the cells tagged `lfw` run too, and in the full tier
-(RTML_TESTS=full, as .ci/run runs) the exercises' solutions (`solution`) too."""
-import os, subprocess, sys
+"""Every notebook runs top to bottom (nbdev_test); with RTML_LFW set, the cells tagged `lfw` run too, with the dlib extra
+installed the cells tagged `dlib`, and in the full tier (RTML_TESTS=full, as .ci/run runs) the exercises' solutions
+(`solution`) too."""
+import importlib.util, os, subprocess, sys
 from pathlib import Path
 from conftest import full_tier
 
@@ -8,7 +9,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_notebooks():
-    flags = (['lfw'] if os.environ.get('RTML_LFW') else []) + (['solution'] if full_tier() else [])
+    dlib = all(importlib.util.find_spec(m) for m in ('dlib', 'face_recognition_models'))
+    flags = (['lfw'] if os.environ.get('RTML_LFW') else []) + (['dlib'] if dlib else []) + (['solution'] if full_tier() else [])
     cmd = [str(Path(sys.executable).parent / 'nbdev_test'), '--n_workers', '2', '--timing']
     if flags: cmd += ['--flags', ' '.join(flags)]
     env = {**os.environ, 'OMP_NUM_THREADS': '1'}  # two notebooks at a time on two cores, one thread each: 445 s against 798 s with two threads each
