@@ -30,6 +30,19 @@ def test_every_notebook_is_a_page(site):
     for nb in NOTEBOOKS: assert f'href="{nb}.html"' in front, f"{nb} is not in the table of contents"
 
 
+def test_pages_show_code_as_nbdev_sites_do(site):
+    "No code cell shows a directive (`#| export`, ...); hidden cells are left out; exported code says where it went."
+    import re
+    for nb in NOTEBOOKS:
+        page = (site / f"{nb}.html").read_text()
+        blocks = re.findall(r'<div class="cell_input.*?</pre>', page, re.S)
+        shown = [b for b in blocks if re.search(r'^\s*#\|', re.sub(r'<[^>]+>', '', b), re.M)]
+        assert not shown, f"{nb}.html shows nbdev directives in {len(shown)} code cells"
+    teacher = (site / '14_teacher.html').read_text()
+    assert 'exported to rtml/teacher.py' in teacher and 'from fastcore.test import' not in teacher  # an exported cell; a hidden one
+    assert 'summ = json.loads' not in (site / 'index.html').read_text()                              # `#| echo: false`: output only
+
+
 def test_method_statement_is_rtmls_own():
     "The notebooks link to the method statement beside them, never to a folder outside the repository."
     for p in (ROOT / 'nbs').glob('*.ipynb'):
