@@ -13,7 +13,8 @@ network is rtml's PyTorch copy of dlib's (`MODELS['dlib']`). Parts, each written
   minimal  Per pair, the smallest L-infinity budget at which PGD-20 flips the decision (bisection, 7 halvings of 8/255).
   robust   Joint adversarial fine-tuning of the teacher (rtml's ROBUST recipe, triplet loss) on View 1's training people
            less the study's validation people, at the budgets of --robust-eps; the one with the highest validation
-           accuracy under PGD-20 at 2/255 is read on View 1's test pairs (clean, PGD-50x3, Square), beside the teacher.
+           accuracy under PGD-20 at 2/255 is read on View 1's test pairs (clean, PGD-50x3, Square), beside the teacher
+           (clean, PGD-50x3).
   students 32x32 grey ShuffleNet students on the same training faces, without labels, three routes x --seeds: imitating
            the teacher, imitating the robust teacher, and imitating the teacher under attack on the student's side
            (`AdversarialImitationTerm`); each read on View 1's test pairs clean, under PGD-50x3 and Square at 2/255.
@@ -37,7 +38,7 @@ def main(argv=None):
     p.add_argument('--robust-eps', type=float, nargs='+', default=[2, 4], help='training budgets of the robust teacher, in 1/255 (default 2 4)')
     p.add_argument('--robust-epochs', type=float, default=3, help="the robust teacher's fine-tuning epochs (default 3)")
     p.add_argument('--robust-lr', type=float, default=1e-4, help="its peak learning rate (default 1e-4)")
-    p.add_argument('--student-epochs', type=int, default=30, help="the students' epochs (default 30)")
+    p.add_argument('--student-epochs', type=int, default=20, help="the students' epochs (default 20)")
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], help="the students' seeds (default 0 1 2)")
     p.add_argument('--out', type=Path, default=ROOT / 'results' / 'teacher')
     p.add_argument('--runs', type=Path, default=ROOT / 'runs' / 'teacher')
@@ -171,8 +172,8 @@ def robust_and_students(args, faces, net):
     chosen = max(out['candidates'], key=lambda k: out['candidates'][k]['val_pgd20'])
     out['chosen'] = chosen
     for name, model in (('teacher', net), ('robust_teacher', models[chosen])):
-        if name not in out:
-            out[name] = _read(model, *test, final, args.pairs)
+        if name not in out:  # the teacher's Square check is View 2's (the square part); the robust teacher needs its own
+            out[name] = _read(model, *test, final if name == 'robust_teacher' else final[:1], args.pairs)
             _write_json(f, out)
             print(f"{name} on View 1's test pairs: clean {100 * out[name]['clean']:.2f}%, " +
                   ', '.join(f"{k} {100 * v:.1f}%" for k, v in out[name]['attacked'].items()), flush=True)
