@@ -214,6 +214,7 @@ def dlib_chips(args, data):
     from rtml.data import find_lfw
     from rtml.teacher import dlib_faces
     if data.files is None: raise DataError("dlib's network needs real faces to align: give --lfw PATH (or RTML_LFW) or --faces DIR")
+    if args.crop not in (None, 'none'): raise DataError("--crop: dlib's network sees faces aligned as dlib aligns them, not a fixed crop; leave --crop out")
     image_dir = Path(args.faces).expanduser() if getattr(args, 'faces', None) else find_lfw(args.lfw or os.environ.get('RTML_LFW'))[0]
     faces, record = dlib_faces(data, image_dir, progress=False)
     print(f"aligned {len(faces)} faces as dlib does: no face found in {record['no_face']} (aligned in the median box), several in {record['several']}")
@@ -228,8 +229,8 @@ def evaluate_checkpoint(args):
     from rtml.study import shifted_faces, test_faces
     from rtml.verification import verification_report
     if args.checkpoint == 'dlib':  # dlib's face-recognition network as it ships (14_teacher)
-        from rtml.models import create_model, model_spec
-        model = create_model(model_spec('dlib', (3, 150, 150))).eval()
+        from rtml.teacher import dlib_teacher
+        model = dlib_teacher().eval()
     else: model = load_model(args.checkpoint)
     shape = model.spec.get('input_shape', [3, 64, 64])
     if args.size and args.size != shape[-1]: raise ValueError(f"--size {args.size}: {args.checkpoint} was trained on {shape[-1]}x{shape[-1]} faces")

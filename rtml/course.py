@@ -25,6 +25,7 @@ PLAN = [  # (lesson, notebooks, what they teach), in teaching order
     ('11', ('11_visualize',), 'maps of embeddings clean and attacked, distributions, ROC overlays, explorers with sliders'),
     ('12', ('90_cli', '12_course'), "the command line; a project of the students' own choosing"),
     ('13', ('13_study',), 'does a robust source transfer better? A study that can answer it: budgets x seeds x target regimes, a matched-accuracy control, strong attacks against gradient masking, paired bootstrap intervals; the committed LFW results rendered'),
+    ('14', ('14_teacher',), "a real teacher: dlib's face-recognition network read from dlib's file into PyTorch and checked against dlib; faces aligned as dlib aligns them; its LFW accuracy, how far an attack must go, made robust, and three routes to a robust small student"),
     ('optional', ('04a_distributed',), 'data-parallel training in several processes (for a class with GPUs): why averaged gradients are exact, gathered pair losses, the check against one process'),
 ]
 RUN_SECONDS = {  # each notebook top to bottom on the 2-core development machine, as benchmarks/bench_notebooks.py printed it
@@ -46,6 +47,7 @@ RUN_SECONDS = {  # each notebook top to bottom on the 2-core development machine
     '90_cli': 18,
     '12_course': 4,
     '13_study': 13,
+    '14_teacher': 32,
     '04a_distributed': 11,
 }
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_visualize.ipynb #ac995342
 from __future__ import annotations
-import io, json, os
+import io, json, os, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -40,7 +40,9 @@ def project_2d(x, # (N, D) embeddings
     if method == 'pca': return pca_2d(x)
     if method == 'umap':
         import umap
-        return umap.UMAP(n_neighbors=min(15, len(x) - 1), random_state=seed, metric='cosine').fit_transform(x)
+        with warnings.catch_warnings():  # a seed makes umap run on one thread, and it warns so every time: the map is meant to repeat
+            warnings.filterwarnings('ignore', message='n_jobs value', category=UserWarning)
+            return umap.UMAP(n_neighbors=min(15, len(x) - 1), random_state=seed, metric='cosine', n_jobs=1).fit_transform(x)
     if method == 'tsne':
         from sklearn.manifold import TSNE
         return TSNE(2, perplexity=min(30.0, (len(x) - 1) / 3), metric='cosine', init='pca', random_state=seed).fit_transform(x)

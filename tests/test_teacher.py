@@ -93,3 +93,31 @@ def test_chips_are_what_dlibs_pipeline_feeds_its_network():
         theirs = np.array(ref.compute_face_descriptor(img, sp(img, dlib.rectangle(*box))))  # dlib's own chip inside
         with torch.no_grad(): mine = net(torch.from_numpy(T.face_chip(img, box)).permute(2, 0, 1)[None].float() / 255)[0].numpy()
         assert np.abs(mine - theirs).max() < 1e-4, f
+
+
+def test_reader_refuses_a_truncated_file():
+    with pytest.raises(T.DlibFormatError, match=r'cut\.dat: byte 0: the file ends inside a string of 13 characters'):
+        T.DlibReader(enc_int(13) + b'loss_', 'cut.dat').string()
+    with pytest.raises(T.DlibFormatError, match='the file ends inside an integer'): T.DlibReader(b'\x03\x01', 'cut.dat').int()
+
+
+@needs_extra
+def test_a_saved_dlib_network_loads_without_the_extra(tmp_path, monkeypatch):
+    net = T.dlib_teacher().eval()
+    save_model(net, tmp_path / 'fine-tuned.pt')
+    monkeypatch.setattr(importlib.util, 'find_spec', lambda name, *a: None)  # as if face-recognition-models were gone
+    x = torch.rand(1, 3, 150, 150)
+    assert torch.allclose(load_model(tmp_path / 'fine-tuned.pt')(x), net(x), atol=1e-6)
+
+
+def test_minimal_budget_is_zero_for_misjudged_pairs_and_flips_at_its_value():
+    torch.manual_seed(0)
+    from rtml.models import ResNetEmbed
+    from rtml.attacks import make_attack, pair_attack
+    net = ResNetEmbed(emb_dim=8, width=8, input_size=32).eval()
+    x, partner = torch.rand(8, 3, 32, 32), F.normalize(torch.randn(8, 8), dim=1)
+    same = torch.tensor([True, False] * 4)
+    eps = T.minimal_linf(net, x, partner, same, torch.zeros(8), hi=16 / 255, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad(): c = (net(x) * partner).sum(1)
+    wrong = torch.where(same, c < 0, c >= 0)
+    assert ((eps == 0) == wrong).all() and (eps[~wrong] > 0).all() and (eps <= 16 / 255).all()

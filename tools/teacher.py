@@ -7,6 +7,7 @@ network is rtml's PyTorch copy of dlib's (`MODELS['dlib']`). Parts, each written
 (a finished part, or a finished budget, is kept when the command runs again, so a cut run resumes):
   clean    View 2's 6,000 pairs and View 1's 1,000 test pairs: per-pair cosine and Euclidean distance, rtml's 10-fold
            report (thresholds from the other folds), and dlib's own rule (distance < 0.6).
+  chips    chips.png: six LFW images and their chips (faces found, none found, several found).
   pgd      PGD, 50 steps x 3 random starts, at 0.5, 1, 2 and 4/255 on `--pairs` View 2 pairs (the same share of every
            fold's same and different pairs), judged with the clean thresholds.
   square   Square Attack (gradient-free, `--queries` queries) at 2/255 on the same pairs: the check for gradient masking.
@@ -25,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-PARTS = ('clean', 'pgd', 'square', 'minimal', 'robust', 'students')
+PARTS = ('clean', 'chips', 'pgd', 'square', 'minimal', 'robust', 'students')
 EPS = (0.5, 1, 2, 4)
 
 
@@ -49,19 +50,23 @@ def main(argv=None):
     from rtml.evaluation import attack_subset, evaluate
     from rtml.attacks import make_attack
     from rtml.pipeline import _write_json
-    from rtml.teacher import dlib_faces, dlib_resnet, minimal_linf
+    from rtml.teacher import dlib_faces, dlib_resnet, dlib_teacher, minimal_linf
     args.out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     faces, record = dlib_faces(load_lfw(args.lfw, progress=False), find_lfw(args.lfw)[0], progress=False)
     print(f"aligned {len(faces)} faces in {time.time() - t0:.0f} s: no face found in {record['no_face']}, several in {record['several']}", flush=True)
-    net = dlib_resnet().eval()
+    net = dlib_teacher().eval()
     pairs = faces.view2_pairs()
     hit = attack_subset(pairs, args.pairs, seed=0)
     common = dict(threads=torch.get_num_threads(), attacked_pairs=hit.tolist(), same=pairs.same.tolist(), fold=pairs.fold.tolist())
 
     def load(name):
+        "A part's results so far; refused when they were made on other attacked pairs (another --pairs): their sims would not line up."
         f = args.out / f"{name}.json"
-        return json.loads(f.read_text()) if f.is_file() else {}
+        out = json.loads(f.read_text()) if f.is_file() else {}
+        if 'attacked_pairs' in out and out['attacked_pairs'] != common['attacked_pairs']:
+            raise SystemExit(f"{f} was made on {len(out['attacked_pairs'])} other attacked pairs: move it away, or give the --pairs it was made with")
+        return out
 
     if 'clean' in args.parts and not (args.out / 'clean.json').is_file():
         out = dict(alignment={k: record[k] for k in ('files', 'no_face', 'several', 'fallback_box', 'size', 'padding', 'upsample')})
@@ -84,6 +89,8 @@ def main(argv=None):
                   f"({len(rows)} images in {secs:.0f} s)", flush=True)
         _write_json(args.out / 'clean.json', out)
 
+    if 'chips' in args.parts and not (args.out / 'chips.png').is_file():
+        chips_figure(faces, record, find_lfw(args.lfw)[0], args.out / 'chips.png')
     clean = verification_report(np.asarray(load('clean')['view2']['cos']), pairs.same, pairs.fold) if (args.out / 'clean.json').is_file() else None
     if 'pgd' in args.parts:
         out = load('pgd'); out.update(common); out.setdefault('budgets', {})
@@ -117,15 +124,34 @@ def main(argv=None):
         partner = embed_images(net, faces.images[sub.right], 64)
         x = torch.from_numpy(np.ascontiguousarray(faces.images[sub.left])).permute(0, 3, 1, 2).float() / 255
         gen = torch.Generator().manual_seed(0)
-        eps = torch.cat([minimal_linf(net, x[s:s + 50], partner[s:s + 50], torch.as_tensor(sub.same[s:s + 50]), thr[s:s + 50], generator=gen)
+        hi, halvings, steps = 8 / 255, 7, 20
+        eps = torch.cat([minimal_linf(net, x[s:s + 50], partner[s:s + 50], torch.as_tensor(sub.same[s:s + 50]), thr[s:s + 50], hi, halvings, steps, gen)
                          for s in range(0, len(sub), 50)])
-        out = dict(common, eps255=[float(v) * 255 for v in eps], hi255=8, halvings=7, steps=20, seconds=time.time() - t, cpu_seconds=time.process_time() - c)
+        out = dict(common, eps255=[float(v) * 255 if torch.isfinite(v) else None for v in eps],  # None: not flipped within hi
+                   hi255=hi * 255, halvings=halvings, steps=steps, seconds=time.time() - t, cpu_seconds=time.process_time() - c)
         _write_json(args.out / 'minimal.json', out)
         fin = eps[torch.isfinite(eps) & (eps > 0)] * 255
         print(f"minimal budget: median {fin.median():.2f}/255 over {len(fin)} pairs it flips ({time.time() - t:.0f} s)", flush=True)
 
     if 'robust' in args.parts or 'students' in args.parts:
         robust_and_students(args, faces, net)
+
+
+def chips_figure(faces, record, image_dir, path):
+    "Six LFW images over their chips: two with a face found, two with none (the median box), two with several (the centre one)."
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from PIL import Image
+    n = np.array(record['faces'])
+    show = [faces.files.index(f) for f in ('Aaron_Eckhart/Aaron_Eckhart_0001.jpg', 'George_W_Bush/George_W_Bush_0001.jpg')]
+    show += list(np.flatnonzero(n == 0)[:2]) + list(np.flatnonzero(n > 1)[:2])
+    fig, axs = plt.subplots(2, len(show), figsize=(1.6 * len(show), 3.4))
+    for k, i in enumerate(show):
+        axs[0, k].imshow(Image.open(image_dir / faces.files[i])); axs[1, k].imshow(faces.images[i])
+        axs[0, k].set_title(['found', 'found', 'no face', 'no face', 'several', 'several'][k], fontsize=8)
+    for ax in axs.flat: ax.axis('off')
+    axs[0, 0].text(-30, 125, 'LFW', rotation=90, va='center'); axs[1, 0].text(-18, 75, 'chip', rotation=90, va='center')
+    fig.tight_layout(); fig.savefig(path, dpi=80); plt.close(fig)
 
 
 def _read(model, faces, pairs, attacks, n, seed=0):
@@ -142,12 +168,11 @@ def _read(model, faces, pairs, attacks, n, seed=0):
 def robust_and_students(args, faces, net):
     from dataclasses import replace
     from rtml.attacks import make_attack
-    from rtml.models import create_model, model_spec
     from rtml.pipeline import _write_json
     from rtml.study import StudyConfig, study_splits, test_faces
     from rtml.training import ROBUST, SourceConfig, train_source
     from rtml.transfer import TargetConfig, teacher_embeddings, train_target
-    from rtml.teacher import AdversarialImitationTerm
+    from rtml.teacher import AdversarialImitationTerm, dlib_teacher
     sp = study_splits(faces, StudyConfig(), 0)
     val, test = test_faces(faces, sp.val), test_faces(faces, sp.test)
     final = [make_attack('pgd', 2 / 255, steps=50, restarts=3), make_attack('square', 2 / 255, steps=args.queries)]
@@ -156,20 +181,23 @@ def robust_and_students(args, faces, net):
     out.update(train_rows=len(sp.train), val_pairs=len(sp.val), test_pairs=len(sp.test), attacked=args.pairs, candidates=out.get('candidates', {}))
     base = SourceConfig(**{**ROBUST, 'loss': 'triplet', 'epochs': args.robust_epochs, 'lr': args.robust_lr, 'device': 'cpu', 'amp': False, 'seed': 0})
     models = {}
-    for e in args.robust_eps:
+    for e in sorted(set(args.robust_eps) | {float(k.split('/')[0]) for k in out['candidates']}):  # every candidate: the chosen one is needed
         key = f"{e:g}/255"
         cfg = replace(base, eps=e / 255)
         t, c = time.time(), time.process_time()
         model, hist = train_source(faces, sp.train, cfg, out=args.runs / f"robust-eps{e:g}", resume=True, progress=False,
-                                   model=create_model(model_spec('dlib', (3, 150, 150))))
+                                   model=dlib_teacher())
         models[key] = model
         if key not in out['candidates']:
             r = _read(model, *val, [make_attack('pgd', 2 / 255, steps=20)], 0)
             out['candidates'][key] = dict(val_clean=r['clean'], val_pgd20=r['attacked']['pgd20x1@2/255'], history=hist,
-                                          config={k: v for k, v in vars(cfg).items()}, seconds=time.time() - t, cpu_seconds=time.process_time() - c)
+                                          config={k: v for k, v in vars(cfg).items()},  # its network fields (width, blocks, ...) go unused: the network is dlib's
+                                          seconds=time.time() - t, cpu_seconds=time.process_time() - c)  # training and validation, when made in one go
             _write_json(f, out)
             print(f"robust teacher at {key}: validation clean {100 * r['clean']:.1f}%, pgd20@2/255 {100 * r['attacked']['pgd20x1@2/255']:.1f}%", flush=True)
     chosen = max(out['candidates'], key=lambda k: out['candidates'][k]['val_pgd20'])
+    if out.get('chosen', chosen) != chosen:
+        raise SystemExit(f"{f}: its robust teacher was trained at {out['chosen']}, the candidates now choose {chosen}: move robust.json and students.json away to redo them")
     out['chosen'] = chosen
     for name, model in (('teacher', net), ('robust_teacher', models[chosen])):
         if name not in out:  # the teacher's Square check is View 2's (the square part); the robust teacher needs its own
@@ -180,6 +208,8 @@ def robust_and_students(args, faces, net):
     if 'students' not in args.parts: return
     f = args.out / 'students.json'
     st = json.loads(f.read_text()) if f.is_file() else {}
+    if st and (st.get('robust_teacher'), st.get('epochs')) != (chosen, args.student_epochs):
+        raise SystemExit(f"{f} holds students of the teacher trained at {st.get('robust_teacher')} for {st.get('epochs')} epochs: move it away to redo them")
     st.update(rows=len(sp.train), robust_teacher=chosen, epochs=args.student_epochs, runs=st.get('runs', {}))
     x = faces.images[sp.train]
     teach = {'standard': teacher_embeddings(net, x), 'robust': teacher_embeddings(models[chosen], x)}
