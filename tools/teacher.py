@@ -1,6 +1,6 @@
 """dlib's face-recognition network as rtml's teacher on LFW: clean, under attack, and how far an attack must go (notebook 14).
 
-    python tools/teacher.py --lfw PATH [--parts clean pgd square minimal] [--pairs 200] [--out results/teacher]
+    python tools/teacher.py --lfw PATH [--parts clean chips pgd square minimal robust students] [--pairs 200] [--out results/teacher] [--resume]
 
 Needs the `dlib` extra (pip install "rtml[dlib]"). Every image is aligned as dlib aligns it (`dlib_faces`, cached), the
 network is rtml's PyTorch copy of dlib's (`MODELS['dlib']`). Parts, each written to its own JSON in `--out` as it finishes
@@ -19,7 +19,8 @@ network is rtml's PyTorch copy of dlib's (`MODELS['dlib']`). Parts, each written
   students 32x32 grey ShuffleNet students on the same training faces, without labels, three routes x --seeds: imitating
            the teacher, imitating the robust teacher, and imitating the teacher under attack on the student's side
            (`AdversarialImitationTerm`); each read on View 1's test pairs clean, under PGD-50x3 and Square at 2/255.
-Networks are kept in --runs (not committed); `--resume` is implied: what a JSON holds is not computed again.
+Networks are kept in --runs (not committed). With --resume, what a part's JSON (or a run's checkpoint) holds is kept and
+the rest computed; without it, a part whose JSON is already there is refused rather than mixed with a new run.
 """
 import argparse, json, time
 from pathlib import Path
@@ -41,9 +42,13 @@ def main(argv=None):
     p.add_argument('--robust-lr', type=float, default=1e-4, help="its peak learning rate (default 1e-4)")
     p.add_argument('--student-epochs', type=int, default=20, help="the students' epochs (default 20)")
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], help="the students' seeds (default 0 1 2)")
+    p.add_argument('--resume', action='store_true', help="continue: keep what the JSONs in --out (and the checkpoints in --runs) hold")
     p.add_argument('--out', type=Path, default=ROOT / 'results' / 'teacher')
     p.add_argument('--runs', type=Path, default=ROOT / 'runs' / 'teacher')
     args = p.parse_args(argv)
+    there = [f"{n}.json" for n in args.parts if (args.out / f"{n}.json").is_file()] + (['chips.png'] if 'chips' in args.parts and (args.out / 'chips.png').is_file() else [])
+    if there and not args.resume:
+        p.error(f"{args.out} already holds {', '.join(there)}: add --resume to continue from them, or give another --out")
     import torch
     from rtml.data import load_lfw, find_lfw
     from rtml.verification import embed_images, cosine_similarity, verification_report
