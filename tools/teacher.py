@@ -217,7 +217,11 @@ def robust_and_students(args, faces, net):
         raise SystemExit(f"{f} holds students of the teacher trained at {st.get('robust_teacher')} for {st.get('epochs')} epochs: move it away to redo them")
     st.update(rows=len(sp.train), robust_teacher=chosen, epochs=args.student_epochs, runs=st.get('runs', {}))
     x = faces.images[sp.train]
-    teach = {'standard': teacher_embeddings(net, x), 'robust': teacher_embeddings(models[chosen], x)}
+    teach = {}
+    def embeddings(k):
+        "A teacher's embeddings of the training faces: computed once, and only if a student still needs them."
+        if k not in teach: teach[k] = teacher_embeddings(net if k == 'standard' else models[chosen], x)
+        return teach[k]
     for seed in args.seeds:
         for route in ('standard', 'robust', 'adversarial'):
             key = f"{route}-seed{seed}"
@@ -225,7 +229,7 @@ def robust_and_students(args, faces, net):
             t, c = time.time(), time.process_time()
             cfg = TargetConfig(label_fraction=0.0, epochs=args.student_epochs, seed=seed, device='cpu')
             terms = [AdversarialImitationTerm(2 / 255, 3)] if route == 'adversarial' else []
-            student, hist = train_target(faces, sp.train, cfg, teach['robust' if route == 'robust' else 'standard'],
+            student, hist = train_target(faces, sp.train, cfg, embeddings('robust' if route == 'robust' else 'standard'),
                                          out=args.runs / f"student-{key}", resume=True, progress=False, terms=terms)
             st['runs'][key] = dict(route=route, seed=seed, **_read(student, *test, final, args.pairs), history=hist,
                                    terms=[repr(t) for t in terms], seconds=time.time() - t, cpu_seconds=time.process_time() - c)
