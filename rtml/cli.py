@@ -285,7 +285,7 @@ def info(args):
     print(f"{'cache folder':<24} {cache_dir()}")
 
 def ddp_check(args):
-    "One distributed training step's gradients against one process's, for each loss: run it with --nproc N (04a_distributed)."
+    "One distributed training step's gradients against one process's, for each loss: run it with --nproc N (15_distributed)."
     from rtml.distributed import check_gradients
     bad = []
     for loss in (l.strip() for l in args.loss.split(',') if l.strip()):
@@ -306,7 +306,7 @@ def student_copies(args):
 
 # %% ../nbs/90_cli.ipynb #2fb255a6
 def add_nproc_arg(p):
-    "--nproc: run the command in N processes on this machine (torchrun; 04a_distributed)."
+    "--nproc: run the command in N processes on this machine (torchrun; 15_distributed)."
     p.add_argument('--nproc', type=int, default=1, metavar='N', help='processes for distributed data-parallel training: one per GPU, '
                    'or gloo processes on a CPU (default: 1; the same as torchrun --nproc_per_node N -m rtml ...)')
 

@@ -11,11 +11,11 @@ from pathlib import Path
 __all__ = ['PLAN', 'RUN_SECONDS', 'SOLUTION_MARK', 'plan_table', 'is_solution', 'student_copy', 'write_student_copies']
 
 # %% ../nbs/12_course.ipynb #6307ac44
-PLAN = [  # (lesson, notebooks, what they teach), in teaching order
-    ('1', ('00_data',), "LFW's protocols (View 1, View 2's ten folds), reading them with errors that name the line; synthetic faces; the target's views (grey low-resolution, LBP)"),
+PLAN = [  # (lesson, notebooks, what they teach): the notebooks' own order, read top to bottom; 'reference' rows are no lesson
+    ('1', ('00_data', '00a_config'), "LFW's protocols (View 1, View 2's ten folds), reading them with errors that name the line; synthetic faces; the target's views (grey low-resolution, LBP); registries that later lessons add to, settings declared once"),
     ('2', ('01_verification',), 'cosine similarity, the ROC naive then vectorised, 10-fold accuracy with thresholds from the other folds, AUC, EER, TAR@FAR, each checked against scikit-learn'),
     ('3', ('01a_baselines',), 'Eigenfaces and LBP with chi-square: what pixels alone reach on LFW'),
-    ('4', ('00a_config', '02_models', '03_losses'), 'registries and settings declared once; a small ResNet source and ShuffleNetV2 targets, their costs, self-describing checkpoints; contrastive, triplet, multi-similarity, normalised softmax, CosFace, ArcFace'),
+    ('4', ('02_models', '03_losses'), 'a small ResNet source and ShuffleNetV2 targets, their costs, self-describing checkpoints; contrastive, triplet, multi-similarity, normalised softmax, CosFace, ArcFace'),
     ('5', ('04_attacks', '04b_evaluation'), 'FGSM then PGD against metric objectives: the batch loss, the embedding shift, dodging and impersonation; attacks with restarts; `evaluate`: clean and attacked reports with consistent thresholds, Precision@1 and MAP@R'),
     ('6', ('05_robust_source',), 'a plain adversarial training loop, then `fit` and its training terms: joint adversarial training (clean + adversarial loss), checkpoints and resume; accuracy clean and under attack'),
     ('7', ('06_imitation',), "imitation transfer: a target on a heterogeneous view learns the frozen source's embedding"),
@@ -23,10 +23,10 @@ PLAN = [  # (lesson, notebooks, what they teach), in teaching order
     ('9', ('08_daml',), 'DAML: a generator of synthetic hard negatives'),
     ('10', ('09_sft', '10_cam_softmax'), 'the spherical feature transform; Cam-Softmax and its schedule'),
     ('11', ('11_visualize',), 'maps of embeddings clean and attacked, distributions, ROC overlays, explorers with sliders'),
-    ('12', ('90_cli', '12_course'), "the command line; a project of the students' own choosing"),
+    ('12', ('12_course',), "this plan, and the students' copies of the notebooks; a project of the students' own choosing"),
     ('13', ('13_study',), 'does a robust source transfer better? A study that can answer it: budgets x seeds x target regimes, a matched-accuracy control, strong attacks against gradient masking, paired bootstrap intervals; the committed LFW results rendered'),
     ('14', ('14_teacher',), "a real teacher: dlib's face-recognition network read from dlib's file into PyTorch and checked against dlib; faces aligned as dlib aligns them; its LFW accuracy, how far an attack must go, made robust, and three routes to a robust small student"),
-    ('optional', ('04a_distributed',), 'data-parallel training in several processes (for a class with GPUs): why averaged gradients are exact, gathered pair losses, the check against one process'),
+    ('reference', ('15_distributed', '90_cli'), "under the hood, for a library reader (no lesson needs them): data-parallel training in several processes plugged into `fit` (why averaged gradients are exact, gathered pair losses, the check against one process); the `rtml` command line"),
 ]
 RUN_SECONDS = {  # each notebook top to bottom on the 2-core development machine, as benchmarks/bench_notebooks.py printed it
     '00_data': 11,
@@ -48,7 +48,7 @@ RUN_SECONDS = {  # each notebook top to bottom on the 2-core development machine
     '12_course': 4,
     '13_study': 13,
     '14_teacher': 32,
-    '04a_distributed': 11,
+    '15_distributed': 11,
 }
 
 def _duration(s): return f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s"

@@ -10,8 +10,7 @@ import torch.nn.functional as F
 
 from .attacks import attack_mode
 from .losses import PAIR_LOSSES, mean_nonzero
-from .distributed import world
-from .training import TERMS, Term
+from .training import TERMS, Term, processes
 from .pipeline import VARIANTS
 
 # %% auto #0
@@ -70,7 +69,7 @@ class DAMLTerm(Term):
         self.generator, self.warmup = HardNegativeGenerator(emb_dim), warmup
         self.opt = torch.optim.Adam(self.generator.parameters(), lr)
     def setup(self, total_steps, device):
-        if world()[1] > 1: raise ValueError("the daml term trains its generator in one process: run it without --nproc")
+        if processes().size > 1: raise ValueError("the daml term trains its generator in one process: run it without --nproc")
         self.generator.to(device)
     def loss(self, step):
         if step.epoch < self.warmup: return None  # the metric alone during the warm-up

@@ -14,12 +14,11 @@ import torch
 from . import __version__
 from .config import Registry, add_config_args, check_config, config_from_args, option
 from .data import FaceData, Pairs, Split, outside_training
-from .distributed import barrier, is_main
 from .baselines import eigenfaces_scores, face_vectors, lbp_features, lbp_scores
 from .models import RUNTIMES, best_runtime, count_macs, count_params, load_model, throughput
 from .losses import PAIR_LOSSES, make_loss
 from .evaluation import EvalConfig, Evaluation, attack_subset, bootstrap_verdict, evaluate, merge_evaluations, paired_bootstrap, results_table
-from .training import ROBUST, TEACH, SourceConfig, _save_atomic, load_source, source_terms, train_source
+from .training import ROBUST, TEACH, SourceConfig, _save_atomic, load_source, processes, source_terms, train_source
 from .transfer import TEACH_TARGET, TargetConfig, load_target, teacher_embeddings, train_target
 from .verification import VerificationReport, plot_roc, split_thresholds, verification_report
 
@@ -114,15 +113,15 @@ def _write_json(path, obj):
     tmp.write_text(json.dumps(obj, indent=1)); os.replace(tmp, path)
 
 def _step(out, name, compute, log=print,
-          collective=False): # in a distributed run (04a): every process takes part (training), else rank 0 alone
+          collective=False): # in a distributed run (15_distributed): every process takes part (training), else rank 0 alone
     "The result of step `name`: read from `out/steps/name.json` if it finished before, else computed and saved (by rank 0)."
     path = Path(out) / 'steps' / f'{name}.json'
     if path.is_file():
         log(f"[{name}] done before, read from {path}")
         return json.loads(path.read_text())
-    if not (collective or is_main()): return None
+    if not (collective or processes().is_main()): return None
     t0 = time.time(); result = compute()
-    if is_main(): _write_json(path, result); log(f"[{name}] {time.time() - t0:.1f} s")
+    if processes().is_main(): _write_json(path, result); log(f"[{name}] {time.time() - t0:.1f} s")
     return result
 
 def _same_settings(a, b):
@@ -157,9 +156,9 @@ def run_pipeline(data:FaceData, # faces with a protocol (LFW, or `synthetic_face
     config = pipeline_config(data, preset, protocol, train_data)
     if train_data is not None: data, splits = outside_training(train_data, data, protocol)
     else: splits = data.splits(protocol)
-    if is_main(): _open_run(out, config, resume)
-    barrier(); out = Path(out)
-    if not is_main(): return _run(data, preset, splits, out, progress)  # the other processes of a distributed run train only
+    if processes().is_main(): _open_run(out, config, resume)
+    processes().barrier(); out = Path(out)
+    if not processes().is_main(): return _run(data, preset, splits, out, progress)  # the other processes of a distributed run train only
     with open(out / 'log.txt', 'a') as logf, contextlib.redirect_stdout(_Tee(sys.stdout, logf)):
         print(f"rtml {__version__} pipeline, {time.strftime('%Y-%m-%d %H:%M:%S')}\ndata: {data}\nprotocol: {protocol}"
               f"{', trained on ' + train_data.source if train_data is not None else ''}\npreset: {preset}", flush=True)
@@ -185,7 +184,7 @@ def _open_run(out, config, resume):
 def _source_row(data, sp, cfg:SourceConfig, folder, preset, progress):
     "Train (or finish training) a source into `folder` and score it: a step's result."
     model, hist = train_source(data, sp.train, cfg, out=folder, resume=True, progress=progress)
-    if not is_main(): return None  # rank 0 alone evaluates
+    if not processes().is_main(): return None  # rank 0 alone evaluates
     return {**score_network(model, data, sp, preset.evaluation, preset.seed), 'seconds': sum(h['seconds'] for h in hist)}
 
 def _target_row(data, sp, source_folder, folder, preset, progress):
@@ -193,13 +192,13 @@ def _target_row(data, sp, source_folder, folder, preset, progress):
     teacher = None
     if source_folder:  # the teacher's embeddings, computed once per source (by rank 0) and cached beside it
         cache = Path(source_folder) / 'teacher.pt'
-        if is_main() and not cache.is_file():
+        if processes().is_main() and not cache.is_file():
             teacher = teacher_embeddings(load_source(Path(source_folder) / 'checkpoint.pt'), data.images[sp.train])
             _save_atomic(teacher, cache)
-        barrier()
+        processes().barrier()
         if teacher is None: teacher = torch.load(cache, weights_only=True)  # computed before, or by rank 0
     model, hist = train_target(data, sp.train, preset.target_config(), teacher, out=folder, resume=True, progress=progress)
-    if not is_main(): return None  # rank 0 alone evaluates
+    if not processes().is_main(): return None  # rank 0 alone evaluates
     return {**score_network(model, data, sp, preset.evaluation, preset.seed), 'seconds': sum(h['seconds'] for h in hist)}
 
 def scores_evaluation(score, split:Split):
@@ -242,7 +241,7 @@ def _run(data, preset, splits, out, progress):
                 print(f"training {row} on {sp.name}", flush=True)
                 return _target_row(data, sp, kind and out / f'source_{kind}' / sp.name, out / row / sp.name, preset, progress)
             r = _step(out, f"{row}-{sp.name}", train_eval, collective=True); per_row[row].append(r); seconds[row] += r['seconds'] if r else 0
-    if not is_main(): return None
+    if not processes().is_main(): return None
     first = splits[0].name
     models = _step(out, 'models', lambda: network_costs(load_model(out / 'source_standard' / first / 'checkpoint.pt'),
                                                          load_model(out / 'target_imitates_robust' / first / 'checkpoint.pt'),
@@ -374,13 +373,13 @@ def compare_sources(data:FaceData, preset:Preset=None,
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown: raise ValueError(f"unknown variant(s) {', '.join(unknown)}: choose from {', '.join(VARIANTS)}")
     presets = {v: replace(preset, source=replace(preset.source, **VARIANTS[v])).check() for v in variants}
-    if is_main(): _open_run(out, {**pipeline_config(data, preset), 'variants': list(variants)}, resume)
-    barrier(); out = Path(out)
+    if processes().is_main(): _open_run(out, {**pipeline_config(data, preset), 'variants': list(variants)}, resume)
+    processes().barrier(); out = Path(out)
     sp = data.splits('view1')[0]
     def rows(v, p):  # (source, target) results of variant v: collective steps, None on the other processes
         return (_step(out, f"{v}-source", lambda: _source_row(data, sp, p.source_config(), out / v / 'source', p, progress), collective=True),
                 _step(out, f"{v}-target", lambda: _target_row(data, sp, out / v / 'source', out / v / 'target', p, progress), collective=True))
-    if not is_main():  # the other processes of a distributed run train only
+    if not processes().is_main():  # the other processes of a distributed run train only
         for v, p in presets.items(): rows(v, p)
         return None
     with open(out / 'log.txt', 'a') as logf, contextlib.redirect_stdout(_Tee(sys.stdout, logf)):

@@ -19,13 +19,12 @@ from .data import FaceData, cache_dir, read_rows
 from .models import CHECKPOINT_FORMAT, create_model, load_model, model_spec, read_checkpoint
 from .losses import LOSSES, PAIR_LOSSES, make_loss, pk_batch_count, pk_batches
 from .attacks import metric_loss, pgd
-from .distributed import average, average_gradients, barrier, check_batch, global_loss, is_main, local_device, shard, wrap
 
 # %% auto #0
 __all__ = ['TERMS', 'ROBUST', 'TEACH', 'SourceConfig', 'pick_device', 'augment_batch', 'Step', 'Term', 'MetricTerm',
-           'AdversarialTerm', 'ConsistencyTerm', 'source_terms', 'save_checkpoint', 'restore_checkpoint', 'fit',
-           'source_spec', 'build_source', 'train_source', 'load_source', 'teaching_sources', 'teaching_configs',
-           'teaching_folder']
+           'AdversarialTerm', 'ConsistencyTerm', 'source_terms', 'train_step', 'fit', 'save_checkpoint',
+           'restore_checkpoint', 'OneProcess', 'processes', 'use_processes', 'source_spec', 'build_source',
+           'train_source', 'load_source', 'teaching_sources', 'teaching_configs', 'teaching_folder']
 
 # %% ../nbs/05_robust_source.ipynb #709261db
 TERMS = Registry('training term')  # extra terms by name; 08_daml adds 'daml', 09_sft adds 'sft'
@@ -106,7 +105,7 @@ class Step:
 class Term:
     "One part of a training objective, weighted by `weight`; subclasses define `loss` and may define the other hooks."
     name = 'term'
-    scale = 1  # `loss` returns this many times the loss (a loss gathered over n processes returns n times it, 04a): the history divides it back
+    scale = 1  # `loss` returns this many times the loss (a loss gathered over n processes returns n times it, 15_distributed): the history divides it back
     def __init__(self, weight=1.0): self.weight = weight
     def setup(self, total_steps, device): "Once, before training: the run's length in optimiser steps and its device."
     def prepare(self, step:Step): "Before the forward pass: add inputs (`step.inputs[name] = ...`)."
@@ -160,7 +159,7 @@ class ConsistencyTerm(Term):
 
 def source_terms(cfg:SourceConfig, loss_fn):
     "The terms `cfg` trains: the metric loss, the joint adversarial and consistency terms when robust, then `cfg.terms` from `TERMS`."
-    compute = global_loss(loss_fn) if cfg.loss in PAIR_LOSSES else loss_fn  # pair mining sees the whole global batch (04a)
+    compute = processes().global_loss(loss_fn) if cfg.loss in PAIR_LOSSES else loss_fn  # pair mining sees the whole global batch (15_distributed)
     robust = cfg.attack != 'none'
     terms = [MetricTerm(loss_fn, cfg.alpha if robust else 1.0, compute)]
     if robust:
@@ -172,7 +171,69 @@ def source_terms(cfg:SourceConfig, loss_fn):
         terms.append(TERMS.create(name, loss_fn=loss_fn, cfg=cfg, weight=cfg.term_weights[i] if cfg.term_weights else None))
     return terms
 
-# %% ../nbs/05_robust_source.ipynb #b5abbff1
+# %% ../nbs/05_robust_source.ipynb #2ccb5eef
+def train_step(net, terms, batch, opt, sched, epoch, index, generator, device, amp=False, extra=()):
+    "One optimiser step of `net` on the weighted sum of `terms`' losses; returns its `Step` (`parts`: each term's loss)."
+    step = Step(net, batch, epoch, index, generator)
+    if 'x' in batch: step.inputs['clean'] = batch['x']
+    with torch.autocast(device.type, torch.bfloat16, enabled=amp):  # bfloat16 on CUDA (below)
+        for t in terms: t.prepare(step)
+        sizes = [len(v) for v in step.inputs.values()]
+        step.emb = dict(zip(step.inputs, net(torch.cat(list(step.inputs.values()))).split(sizes)))  # one forward pass
+        loss = 0.0
+        for t in terms:
+            l = t.loss(step)
+            if l is None: continue
+            loss = loss + t.weight * l; step.parts[t.name] = l.item() / t.scale  # one process's reading of the loss
+    opt.zero_grad(set_to_none=True); loss.backward()
+    processes().average_gradients(extra)  # the terms' parameters are outside DDP (below)
+    opt.step(); sched.step()
+    for t in terms: t.after_step(step)
+    return step
+
+# %% ../nbs/05_robust_source.ipynb #d9912cd3
+def fit(model, # the network to train; it must have a `.spec` (`create_model`) unless `keep` has one
+        batches, # batches(epoch, generator) -> iterable of dicts of the global batch's tensors ('x', 'y', ...)
+        terms:list, # the `Term`s whose weighted losses are minimised
+        epochs:int, # a fraction (say 4.5) ends with part of an epoch
+        steps_per_epoch:int, lr=3e-3, weight_decay=5e-4,
+        seed=0, # seed of the generator for batches and terms (seed the weights before building `model`)
+        device='cpu', amp=True, # bfloat16 autocast on CUDA
+        out=None, resume=False, # folder for checkpoint.pt and history.json (None: nothing on disk); continue from it
+        config:dict=None, keep=None, # plain-data settings a resumed run must match; the module a checkpoint keeps (default `model`)
+        progress=True, callback=None): # callback(epoch, history) after each epoch's checkpoint
+    "Train `model` on the weighted sum of `terms` (AdamW, one-cycle schedule); returns the history. Checkpoints and processes: below."
+    from tqdm.auto import tqdm
+    device, keep = torch.device(device), keep if keep is not None else model
+    total = int(round(epochs * steps_per_epoch))  # optimiser steps in all
+    for t in terms: t.setup(total, device)
+    extra = [p for t in terms for p in t.parameters()]
+    opt = torch.optim.AdamW(list(model.parameters()) + extra, lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=total, pct_start=0.15)
+    gen, history, start = torch.Generator().manual_seed(seed), [], 0
+    ckpt = Path(out) / 'checkpoint.pt' if out else None
+    if resume and ckpt and ckpt.is_file(): history, start = restore_checkpoint(ckpt, config, keep, terms, opt, sched, gen, device)
+    net, amp, show = processes().wrap(model, device), amp and device.type == 'cuda', progress and processes().is_main()
+    for epoch in range(start, -(-total // steps_per_epoch)):
+        todo = min(steps_per_epoch, total - epoch * steps_per_epoch)  # the last epoch of a fractional run is cut short
+        model.train(); t0, c0 = time.time(), time.process_time(); sums, n, log = {}, 0, {}
+        bar = tqdm(total=todo, desc=f"epoch {epoch + 1}/{epochs:g}", disable=not show, leave=False)
+        for i, batch in enumerate(batches(epoch, gen)):
+            if i == todo: break
+            batch = {k: processes().shard(v.to(device, non_blocking=True)) for k, v in batch.items()}  # this process's part
+            step = train_step(net, terms, batch, opt, sched, epoch + i / steps_per_epoch, epoch * steps_per_epoch + i, gen, device, amp, extra)
+            for k, v in step.parts.items(): sums[k] = sums.get(k, 0.0) + v
+            log.update(step.log); n += 1; bar.update()
+        bar.close()
+        means = processes().average({k: v / max(n, 1) for k, v in sums.items()})  # the epoch's losses over all processes
+        history.append({'epoch': epoch + 1, **log, 'seconds': time.time() - t0, 'cpu_seconds': time.process_time() - c0, **means})
+        if show: print(' '.join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in history[-1].items()), flush=True)
+        if ckpt and processes().is_main(): save_checkpoint(ckpt, config, keep, terms, opt, sched, gen, epoch, history)
+        processes().barrier()  # no process goes on (or reads the checkpoint) before it is written
+        if callback: callback(epoch, history)
+    return history
+
+# %% ../nbs/05_robust_source.ipynb #208c5f5a
 def _save_atomic(obj, path):
     tmp = Path(f"{path}.{os.getpid()}.tmp")
     torch.save(obj, tmp); os.replace(tmp, path)
@@ -202,65 +263,32 @@ def restore_checkpoint(ckpt, config:dict, model, terms, opt, sched, generator, d
         torch.cuda.set_rng_state(state['cuda_rng'].cpu())  # on this process's GPU; every process of a run seeds and draws alike, so rank 0's state is each one's
     return state['history'], state['epoch'] + 1
 
-def fit(model, # the network to train; it must have a `.spec` (`create_model`) unless `keep` has one
-        batches, # batches(epoch, generator) -> iterable of dicts of the global batch's tensors ('x', 'y', ...)
-        terms:list, # the `Term`s whose weighted losses are minimised
-        epochs:int, # a fraction (say 4.5) ends with part of an epoch
-        steps_per_epoch:int, lr=3e-3, weight_decay=5e-4,
-        seed=0, # seed of the generator for batches and terms (seed the weights before building `model`)
-        device='cpu', amp=True, # bfloat16 autocast on CUDA
-        out=None, # folder for checkpoint.pt and history.json; None: keep nothing on disk
-        resume=False, # continue from `out/checkpoint.pt` if it exists
-        config:dict=None, # plain-data settings kept in the checkpoint; resuming needs the same
-        keep=None, # the module a checkpoint keeps as the network (default `model`; say the target with its view)
-        progress=True, callback=None): # callback(epoch, history) after each epoch's checkpoint
-    "Train `model` on the weighted sum of `terms`: AdamW, one-cycle schedule, AMP, DDP, checkpoints; returns the history."
-    from tqdm.auto import tqdm
-    device, keep = torch.device(device), keep if keep is not None else model
-    total = int(round(epochs * steps_per_epoch))  # optimiser steps in all
-    for t in terms: t.setup(total, device)
-    extra = [p for t in terms for p in t.parameters()]
-    opt = torch.optim.AdamW(list(model.parameters()) + extra, lr, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=total, pct_start=0.15)
-    gen = torch.Generator().manual_seed(seed)
-    history, start = [], 0
-    ckpt = Path(out) / 'checkpoint.pt' if out else None
-    if resume and ckpt and ckpt.is_file(): history, start = restore_checkpoint(ckpt, config, keep, terms, opt, sched, gen, device)
-    net = wrap(model, device)  # DDP in a distributed run: gradients averaged over the processes during backward
-    amp = amp and device.type == 'cuda'
-    show = progress and is_main()
-    for epoch in range(start, -(-total // steps_per_epoch)):
-        todo = min(steps_per_epoch, total - epoch * steps_per_epoch)  # the last epoch of a fractional run is cut short
-        model.train(); t0, c0 = time.time(), time.process_time(); sums, n, log = {}, 0, {}
-        bar = tqdm(total=todo, desc=f"epoch {epoch + 1}/{epochs:g}", disable=not show, leave=False)
-        for i, batch in enumerate(batches(epoch, gen)):
-            if i == todo: break
-            batch = {k: shard(v.to(device, non_blocking=True)) for k, v in batch.items()}  # every process drew the same global batch
-            step = Step(net, batch, epoch + i / steps_per_epoch, epoch * steps_per_epoch + i, gen)
-            if 'x' in batch: step.inputs['clean'] = batch['x']
-            with torch.autocast(device.type, torch.bfloat16, enabled=amp):
-                for t in terms: t.prepare(step)
-                sizes = [len(v) for v in step.inputs.values()]
-                step.emb = dict(zip(step.inputs, net(torch.cat(list(step.inputs.values()))).split(sizes)))  # one forward pass
-                loss = 0.0
-                for t in terms:
-                    l = t.loss(step)
-                    if l is None: continue
-                    loss = loss + t.weight * l; step.parts[t.name] = l.item() / t.scale  # one process's reading of the loss
-            opt.zero_grad(set_to_none=True); loss.backward()
-            average_gradients(extra)  # the terms' parameters are outside DDP
-            opt.step(); sched.step()
-            for t in terms: t.after_step(step)
-            for k, v in step.parts.items(): sums[k] = sums.get(k, 0.0) + v
-            log.update(step.log); n += 1; bar.update()
-        bar.close()
-        means = average({k: v / max(n, 1) for k, v in sums.items()})  # the epoch's losses over all processes
-        history.append({'epoch': epoch + 1, **log, 'seconds': time.time() - t0, 'cpu_seconds': time.process_time() - c0, **means})
-        if show: print(' '.join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in history[-1].items()), flush=True)
-        if ckpt and is_main(): save_checkpoint(ckpt, config, keep, terms, opt, sched, gen, epoch, history)
-        barrier()  # no process goes on (or reads the checkpoint) before it is written
-        if callback: callback(epoch, history)
-    return history
+# %% ../nbs/05_robust_source.ipynb #718bf19e
+class OneProcess:
+    "The processes a run trains in, and how they share its work: here one process, which does all of it."
+    rank, size = 0, 1
+    def is_main(self): return self.rank == 0            # the process that prints and writes
+    def barrier(self): pass                             # wait for the others
+    def check_batch(self, size): pass                   # refuse a global batch that does not split evenly
+    def shard(self, batch): return batch                # this process's part of a global batch
+    def gather(self, t): return t                       # every process's `t`, in rank order
+    def global_loss(self, loss_fn): return loss_fn      # a batch-level loss of the whole global batch
+    def average_gradients(self, params): pass           # for parameters outside the wrapped model
+    def average(self, values:dict): return values       # numbers averaged over the processes
+    def wrap(self, model, device): return model         # the model whose backward averages its gradients
+    def local_device(self, device): return device       # this process's device
+
+_processes = OneProcess()
+
+def processes():
+    "The processes this run trains in: `OneProcess()` unless `use_processes` plugged in others (15_distributed does)."
+    return _processes
+
+def use_processes(p:OneProcess):
+    "Make `p` what every training loop asks from now on; returns it."
+    global _processes
+    _processes = p
+    return p
 
 # %% ../nbs/05_robust_source.ipynb #fcff09c6
 def source_spec(cfg:SourceConfig, input_size=64):
@@ -289,7 +317,7 @@ def train_source(data:FaceData, # faces
                  model=None): # a network (with a `.spec`, `create_model`) to train further instead of a new one; cfg's network fields then go unused
     "Train a source embedding network (standard or joint adversarial), or fine-tune `model`; returns (model in eval mode on its device, history)."
     cfg = check_config(cfg or SourceConfig())
-    device = local_device(pick_device(cfg.device))
+    device = processes().local_device(pick_device(cfg.device))
     torch.manual_seed(cfg.seed)
     rows = np.asarray(rows)
     people, y_all = np.unique(data.person[rows], return_inverse=True)
@@ -304,7 +332,7 @@ def train_source(data:FaceData, # faces
     loss_fn = make_loss(cfg.loss, len(people), cfg.emb_dim)
     terms = source_terms(cfg, loss_fn)  # refused here, before training, when a term does not fit the loss
     pair_based = cfg.loss in PAIR_LOSSES
-    check_batch(cfg.pk[0] * cfg.pk[1] if pair_based else cfg.batch_size)
+    processes().check_batch(cfg.pk[0] * cfg.pk[1] if pair_based else cfg.batch_size)
     steps = (pk_batch_count(y_all, *cfg.pk) if pair_based else len(rows) // cfg.batch_size) or 1
     def batches(epoch, gen):
         order = (pk_batches(y_all, *cfg.pk, generator=gen) if pair_based

@@ -18,8 +18,7 @@ from .data import FaceData, gray_lowres, lbp_view, to_tensor
 from .models import MODELS, create_model, load_model, model_spec
 from .losses import LOSSES, PAIR_LOSSES, make_loss
 from .verification import embed_images, pair_scores
-from .training import MetricTerm, Term, fit, pick_device
-from .distributed import check_batch, gather, local_device, world
+from .training import MetricTerm, Term, fit, pick_device, processes
 
 # %% auto #0
 __all__ = ['VIEWS', 'IMITATION_LOSSES', 'TEACH_TARGET', 'GrayView', 'LBPView', 'make_view', 'ViewNet', 'absolute_loss',
@@ -188,10 +187,10 @@ class ImitationTerm(Term):
     def __init__(self, weights:dict, absolute='cosine', weight=1.0):
         super().__init__(weight); self.weights, self.absolute = weights, absolute
     def loss(self, step):
-        loss, parts = imitation_loss(gather(step.emb['clean']), gather(step.batch['teacher']), self.weights, self.absolute)
+        loss, parts = imitation_loss(processes().gather(step.emb['clean']), processes().gather(step.batch['teacher']), self.weights, self.absolute)
         step.parts.update(parts)
-        self.scale = world()[1]
-        return loss * self.scale  # the gathered loss's gradient, times the processes (04a); the history divides it back
+        self.scale = processes().size
+        return loss * self.scale  # the gathered loss's gradient, times the processes (15_distributed); the history divides it back
 
 class LabelTerm(Term):
     "The metric loss on a batch of the labelled faces (`batch['x_lab']`, `batch['y_lab']`), in the same forward pass."
@@ -216,9 +215,9 @@ def train_target(data:FaceData, # faces
     "Train a target by imitation (with `teacher`) and/or its labelled faces; returns (`ViewNet` in eval mode on its device, history)."
     cfg = check_config(cfg or TargetConfig())
     if cfg.loss in PAIR_LOSSES: raise ValueError(f"target loss must be a classification loss, not {cfg.loss!r} (pairs need P x K batches)")
-    device = local_device(pick_device(cfg.device))
-    n_proc = world()[1]
-    check_batch(cfg.batch_size)  # refused before training, not at the first step
+    device = processes().local_device(pick_device(cfg.device))
+    n_proc = processes().size
+    processes().check_batch(cfg.batch_size)  # refused before training, not at the first step
     torch.manual_seed(cfg.seed)
     rows = np.asarray(rows)
     model = build_target(cfg, (data.images.shape[3], *data.images.shape[1:3])).to(device)

@@ -68,3 +68,61 @@ def test_the_check_sees_a_forward_import():
     assert later('losses', rtml_imports("def f():\n    from rtml.cam_softmax import CamSoftmaxLoss"), order) == ['cam_softmax']
     assert later('training', rtml_imports("from .sft import sft_loss"), order) == ['sft']
     assert later('pipeline', rtml_imports("import rtml.training"), order) == []
+
+
+# --- one order everywhere: the numbering, the course plan, the index (and so the README), the site
+
+def plan():
+    from rtml.course import PLAN
+    return PLAN
+
+
+def numbered():
+    return sorted(p.stem for p in (ROOT / 'nbs').glob('[0-9]*.ipynb'))
+
+
+def index_order():
+    "The notebooks of the index's table, in its order."
+    text = '\n'.join(''.join(c['source']) for c in json.loads((ROOT / 'nbs' / 'index.ipynb').read_text())['cells'] if c['cell_type'] == 'markdown')
+    return re.findall(r'^\| `(\d\w*)\.ipynb` \|', text, re.M)
+
+
+def site_order():
+    "The numbered notebooks of the site's tables of contents, in their order."
+    blocks = re.findall(r'```\{toctree\}\n(.*?)```', (ROOT / 'nbs' / 'site.md').read_text(), re.S)
+    return [l.strip() for b in blocks for l in b.splitlines() if re.match(r'\d', l.strip())]
+
+
+def test_the_plan_the_index_and_the_site_follow_the_numbering():
+    order = [n for _, names, _ in plan() for n in names]
+    assert order == numbered(), f"the plan's order {order} is not the notebooks' numbering {numbered()}"
+    assert index_order() == numbered(), f"the index lists {index_order()}"
+    assert site_order() == numbered(), f"the site lists {site_order()}"
+    readme = re.findall(r'^\| `(\d\w*)\.ipynb` \|', (ROOT / 'README.md').read_text(), re.M)
+    assert readme == numbered(), 'README.md is out of date: run python tools/readme.py'
+    kinds = [lesson for lesson, *_ in plan()]
+    lessons = [k for k in kinds if k != 'reference']
+    assert lessons == [str(i) for i in range(1, len(lessons) + 1)], f"lessons not numbered 1, 2, ... in order: {kinds}"
+    assert kinds[len(lessons):] == ['reference'] * (len(kinds) - len(lessons)), 'reference rows come after every lesson'
+    assert not any(k == 'optional' for k in kinds)
+
+
+def test_no_lesson_uses_a_reference_notebook():
+    order = notebook_modules()
+    reference = {n for lesson, names, _ in plan() if lesson == 'reference' for n in names}
+    ref_modules = {m for m, (_, stem) in order.items() if stem in reference}
+    assert ref_modules >= {'distributed', 'cli'}
+    bad = []
+    for m, (_, stem) in order.items():
+        if stem in reference: continue
+        used = rtml_imports((ROOT / 'rtml' / f'{m}.py').read_text())
+        for c in json.loads((ROOT / 'nbs' / f'{stem}.ipynb').read_text())['cells']:
+            if c['cell_type'] == 'code':
+                used |= rtml_imports('\n'.join(l for l in ''.join(c['source']).splitlines() if not l.lstrip().startswith(('%', '!'))))
+        bad += [f"{stem} (a lesson) uses rtml.{r} ({order[r][1]}, a reference notebook)" for r in sorted(used & ref_modules)]
+    assert not bad, '\n'.join(bad)
+
+
+def test_the_check_sees_a_lesson_that_uses_a_reference_notebook():
+    assert rtml_imports("from rtml.distributed import world") == {'distributed'}
+    assert rtml_imports("def f():\n    from .cli import main") == {'cli'}

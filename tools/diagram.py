@@ -1,6 +1,6 @@
 """Draw rtml's diagrams into nbs/images/: the whole method (method.png), a copy per stage with that stage picked
 out (method-attack.png, method-robust.png, method-imitation.png, method-verification.png) for the notebooks
-that teach each stage, settings declared once (config.png, 00a) and data-parallel training (ddp.png, 04a).
+that teach each stage, settings declared once (config.png, 00a) and data-parallel training (ddp.png, 15_distributed).
 
     python tools/diagram.py
 
@@ -103,7 +103,7 @@ DDP = ({'batch': (0.2, 1.6, 1.8, 0.9, 'global batch\n(the same draw\nin every pr
         'avg': (6.0, 1.6, 1.8, 0.9, 'all-reduce:\naverage gradients', COLOURS['attack']),
         'step': (8.4, 1.6, 1.5, 0.9, 'the same\noptimiser step\neverywhere', COLOURS['imitation'])},
        [('batch', 'p0', None), ('batch', 'p1', None), ('p0', 'avg', 'gradients'), ('p1', 'avg', 'gradients'), ('avg', 'step', None)],
-       'Data-parallel training (04a): averaged gradients are the whole batch\'s gradient')
+       'Data-parallel training (15): averaged gradients are the whole batch\'s gradient')
 
 
 def main():
