@@ -50,6 +50,7 @@ def step_sizes(step_size, steps, schedule='constant'):
     if schedule == 'constant': return [step_size] * steps
     return [step_size * 0.5 * (1 + math.cos(math.pi * k / steps)) for k in range(steps)]
 
+# %% ../nbs/04_attacks.ipynb #ac5ecc29
 def pgd(model, # network: images in [0, 1] -> embeddings
         images, # (N, C, H, W) float in [0, 1]
         objective, # embeddings -> (N,) per-sample values or a scalar, to maximise (their sum is ascended)
@@ -116,6 +117,7 @@ def pair_attack(partner, same):
 # %% ../nbs/04_attacks.ipynb #72b40a55
 def _budget(eps, norm): return f"{eps * 255:g}/255" if norm == 'linf' else f"{eps:g}"
 
+# %% ../nbs/04_attacks.ipynb #4814d60e
 @dataclass
 class Attack:
     "A white-box attack and its budget; `attack(model, images, objective)` returns adversarial images, each sample's worst case over the restarts."
@@ -171,6 +173,7 @@ class Attack:
                 best = torch.where(better.view(-1, *[1] * (x.dim() - 1)), x, best); top = torch.maximum(v, top)
         return best
 
+# %% ../nbs/04_attacks.ipynb #3fd7b6a5
 ATTACKS = Registry('attack')
 
 @ATTACKS.register('pgd', help="projected gradient ascent in the L-infinity ball (Madry et al. 2018), from a random start")

@@ -79,6 +79,7 @@ def config_dict(cfg):
     "`cfg` as plain data (tuples as lists): what a checkpoint or a JSON file keeps."
     return {f.name: list(v) if isinstance(v := getattr(cfg, f.name), tuple) else v for f in fields(cfg)}
 
+# %% ../nbs/00a_config.ipynb #6a5a1e33
 def config_from_dict(cls, d:dict, strict=False):
     "The `cls` config of `config_dict` output, tuples restored; unknown keys are ignored (refused when `strict`)."
     names = {f.name: f for f in fields(cls)}
@@ -120,6 +121,7 @@ def parse_bool(text):
     if t in ('false', 'no', '0', 'off'): return False
     raise ValueError(f"not a yes/no value: {text!r}")
 
+# %% ../nbs/00a_config.ipynb #bbc5a860
 def _reader(f, default):
     "A function from a flag's text to the value of field `f` (whose value in the base config is `default`)."
     one = f.metadata.get('parse')
@@ -134,6 +136,7 @@ def _show(v):
     if isinstance(v, tuple): return ','.join(map(_show, v)) or "''"
     return str(v)
 
+# %% ../nbs/00a_config.ipynb #db390bbe
 def add_config_args(parser, cls, # a dataclass whose `option` fields become flags
                     prefix='', # flag and destination prefix: 'source_' gives --source-epochs
                     base=None, # the config whose values the flags default to (shown in --help); None: `cls()`

@@ -28,6 +28,8 @@ PLAN = [  # (lesson, notebooks, what they teach): the notebooks' own order, read
     ('14', ('14_teacher',), "a real teacher: dlib's face-recognition network read from dlib's file into PyTorch and checked against dlib; faces aligned as dlib aligns them; its LFW accuracy, how far an attack must go, made robust, and three routes to a robust small student"),
     ('reference', ('15_distributed', '90_cli'), "under the hood, for a library reader (no lesson needs them): data-parallel training in several processes plugged into `fit` (why averaged gradients are exact, gathered pair losses, the check against one process); the `rtml` command line"),
 ]
+
+# %% ../nbs/12_course.ipynb #56341ea9
 RUN_SECONDS = {  # each notebook top to bottom on the 2-core development machine, as benchmarks/bench_notebooks.py printed it
     '00_data': 11,
     '01_verification': 10,
@@ -61,7 +63,6 @@ def plan_table(plan=PLAN, seconds=RUN_SECONDS):
         time = _duration(t[0]) if len(t) == 1 else ' + '.join(map(_duration, t)) + f" = {_duration(sum(t))}"
         lines.append(f"| {lesson} | {', '.join(names)} | {what} | {time} |")
     return '\n'.join(lines)
-
 
 # %% ../nbs/12_course.ipynb #18984f8e
 SOLUTION_MARK = '#| solution'

@@ -85,6 +85,7 @@ class Evaluation:
 
 def _attackable(model): return isinstance(model, nn.Module) and getattr(getattr(model, 'view', None), 'differentiable', True)
 
+# %% ../nbs/04b_evaluation.ipynb #2efe7ae7
 def evaluate(model, # images in [0, 1] -> embeddings
              data:FaceData,
              split, # a `Split` (its test pairs are evaluated) or `Pairs`

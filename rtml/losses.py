@@ -125,6 +125,7 @@ def pk_batch_count(labels, p, k):
     counts = torch.as_tensor(labels).unique(return_counts=True)[1]
     return max(1, int(counts[counts >= 2].sum()) // (p * k))
 
+# %% ../nbs/03_losses.ipynb #16c8448d
 def pk_batches(labels, p, k, generator=None):
     "Index batches of `p` identities x `k` images, about one epoch's worth; identities with one image are skipped."
     labels = torch.as_tensor(labels)

@@ -60,7 +60,7 @@ class ResNetEmbed(nn.Module):
         self.head = nn.Sequential(nn.BatchNorm2d(c), nn.Flatten(), nn.Dropout(dropout),
                                   nn.Linear(c * side * side, emb_dim), nn.BatchNorm1d(emb_dim))
         self.emb_dim = emb_dim
-        self.to(memory_format=torch.channels_last)  # oneDNN runs these convolutions about 1.5x faster channels-last on a CPU
+        self.to(memory_format=torch.channels_last)  # oneDNN's CPU convolutions are faster channels-last (benchmarks/bench_training.py)
     def forward(self, x): return F.normalize(self.head(self.body(self.stem(self.norm(x)))), dim=1)
 
 # %% ../nbs/02_models.ipynb #be0afece
@@ -158,6 +158,7 @@ def best_runtime():
     import importlib.util
     return 'onnxruntime' if all(importlib.util.find_spec(m) for m in ('onnx', 'onnxruntime')) else 'torchscript'
 
+# %% ../nbs/02_models.ipynb #f637cbf2
 @torch.no_grad()
 def throughput(model, input_shape, batch=256, seconds=1.0, threads=None,
                runtime='torchscript'): # 'torchscript', 'onnxruntime', 'eager', or 'auto' (`best_runtime()`)
@@ -176,7 +177,6 @@ def throughput(model, input_shape, batch=256, seconds=1.0, threads=None,
         while time.perf_counter() - t0 < seconds: run(x); n += batch
         return n / (time.perf_counter() - t0)
     finally: torch.set_num_threads(old)
-
 
 # %% ../nbs/02_models.ipynb #a65fa024
 MODELS = Registry('architecture')
@@ -204,6 +204,7 @@ def save_model(model, path, **extra):
     if not hasattr(model, 'spec'): raise ValueError("the model has no .spec: build it with create_model")
     torch.save({'format': CHECKPOINT_FORMAT, 'spec': model.spec, 'model': model.state_dict(), **extra}, path)
 
+# %% ../nbs/02_models.ipynb #9715a987
 def read_checkpoint(path, device='cpu'):
     "The dict in an rtml checkpoint, loaded safely (`weights_only=True`); a clear error for anything else."
     path = Path(path)
@@ -229,4 +230,3 @@ def load_model(path, device='cpu'):
         raise ValueError(f"{path}: its network cannot be built as its spec says (written by another version of rtml?): "
                          f"{str(e).strip().splitlines()[0][:200]}") from None
     return model.to(device).eval()
-

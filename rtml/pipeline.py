@@ -33,6 +33,7 @@ ROWS = ('eigenfaces', 'lbp', 'source_standard', 'source_robust', 'target_alone',
 _SHARED = ('seed', 'device')  # set once for the whole run, by the preset
 ROBUST_FIELDS = tuple(f.name for f in fields(SourceConfig) if f.metadata.get('robust'))
 
+# %% ../nbs/07_pipeline.ipynb #b4c0db42
 @dataclass
 class Preset:
     "Every setting of a pipeline run, made of the configs of 04b-06; `PRESETS` holds the named ones."
@@ -70,6 +71,7 @@ class Preset:
             source_terms(cfg, make_loss(cfg.loss, 2, cfg.emb_dim))
         return self
 
+# %% ../nbs/07_pipeline.ipynb #001c70c7
 PRESETS = {
     'quick': Preset(),
     'teach': Preset(name='teach', source=SourceConfig(**TEACH), robust=dict(ROBUST), target=TargetConfig(**TEACH_TARGET),
@@ -181,6 +183,7 @@ def _open_run(out, config, resume):
     _write_json(cfg_path, config)
     return out
 
+# %% ../nbs/07_pipeline.ipynb #f6550c1b
 def _source_row(data, sp, cfg:SourceConfig, folder, preset, progress):
     "Train (or finish training) a source into `folder` and score it: a step's result."
     model, hist = train_source(data, sp.train, cfg, out=folder, resume=True, progress=progress)
@@ -212,6 +215,7 @@ def row_summary(ev:Evaluation, seconds):
     return {**ev.clean.to_dict(), 'retrieval': ev.retrieval, 'seconds': seconds,
             'attacked': {k: {'accuracy': r.accuracy, 'accuracy_std': r.accuracy_std, 'auc': r.auc} for k, r in ev.attacked.items()}}
 
+# %% ../nbs/07_pipeline.ipynb #373af7d1
 def _run(data, preset, splits, out, progress):
     t_start = time.time()
     per_row = {r: [] for r in ROWS}
@@ -310,6 +314,7 @@ def attacks_text(ev:EvalConfig):
 
 _RUNTIME_NAMES = {'torchscript': 'TorchScript-frozen', 'onnxruntime': 'ONNX Runtime', 'eager': 'eager PyTorch'}
 
+# %% ../nbs/07_pipeline.ipynb #35172c7f
 def costs_table(models):
     "The networks' costs as markdown: parameters, multiply-adds, CPU images/s, and the ratios in one sentence."
     s, t, r = models['source'], models['target'], models['ratios']
@@ -395,6 +400,7 @@ def compare_sources(data:FaceData, preset:Preset=None,
         (out / 'compare.md').write_text(md); print(md, flush=True)
     return res
 
+# %% ../nbs/07_pipeline.ipynb #e31c7791
 def compare_markdown(evals, seconds, title, evaluation:EvalConfig=None):
     "compare.md: one row per variant's source and per target imitating it, clean and under attack (the one results table of 04b)."
     ev = evaluation or EvalConfig()

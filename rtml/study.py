@@ -24,9 +24,9 @@ from .pipeline import PRESETS, _write_json  # atomic JSON, as the pipeline write
 # %% auto #0
 __all__ = ['SHIFTS', 'REGIMES', 'shift_align', 'shift_jpeg', 'shift_blur', 'shift_noise', 'shift_light', 'shifted_faces',
            'ViewProbe', 'StudyConfig', 'StudySplits', 'study_splits', 'test_faces', 'restart_similarities',
-           'worst_case', 'craft_transfer', 'transfer_similarities', 'read_network', 'study_units', 'match_epochs',
-           'Study', 'judged', 'judged_bootstrap', 'seed_t_interval', 'study_comparisons', 'write_summary',
-           'study_curves', 'plot_study', 'plot_masking', 'verdict_table']
+           'worst_case', 'craft_transfer', 'transfer_similarities', 'read_network', 'judged', 'judged_bootstrap',
+           'seed_t_interval', 'study_comparisons', 'write_summary', 'study_curves', 'plot_study', 'plot_masking',
+           'verdict_table', 'study_units', 'match_epochs', 'Study']
 
 # %% ../nbs/13_study.ipynb #bac0f1fe
 SHIFTS = Registry('face shift')  # name -> function(uint8 faces (N, H, W, 3), generator seed) -> uint8 faces of the same shape
@@ -64,6 +64,7 @@ def shift_noise(images, seed=0):
 def shift_light(images, seed=0):
     return np.clip((images / 255 - .5) * .6 + .6, 0, 1).__mul__(255).round().astype(np.uint8)
 
+# %% ../nbs/13_study.ipynb #0d0e9043
 def shifted_faces(data:FaceData, rows, shift:str, seed=0):
     "A copy of `data` whose images at `rows` (say, the test pairs' images) are replaced by their `shift`ed versions."
     images = data.images.copy()
@@ -82,6 +83,7 @@ class ViewProbe(nn.Module):
 # %% ../nbs/13_study.ipynb #b019e27b
 REGIMES = ('same', 'new_ids', 'view16')  # the target regimes: the source's own faces; other people; a stronger view shift
 
+# %% ../nbs/13_study.ipynb #50302088
 @dataclass
 class StudyConfig:
     "Every setting of the study, declared once: `rtml study` makes a flag of each."
@@ -219,6 +221,211 @@ def read_network(model, faces:FaceData, pairs:Pairs, cfg:StudyConfig, hit, # the
         rec['probe'] = {f"gray{n}": evaluate(ViewProbe(model, n), faces, pairs, retrieval=False).clean.accuracy for n in sorted({32, cfg.small_view})}
     return rec, arrays
 
+# %% ../nbs/13_study.ipynb #45317cd1
+def _unit_records(results):
+    "Every record of the units done, and each record's similarities: ([record], {key/seed: {name: array}})."
+    records, sims = [], {}
+    for path in sorted((Path(results) / 'units').glob('*.json')):
+        u = json.loads(path.read_text())
+        arr = np.load(path.with_suffix('.npz'))
+        for r in u['records']:
+            records.append(r)
+            if r.get('shared_with'): continue
+            d = sims[(_key(r), r['eps'], r['seed'])] = {k.split('|')[1]: arr[k].astype(np.float64) for k in arr.files if k.split('|')[0] == _key(r)}
+            if 'thresholds' in r: d['thresholds'] = np.asarray(r['thresholds'], np.float64)  # the clean thresholds every reading was judged with
+    return records, sims
+
+def judged(sims, same, fold, thresholds):
+    "Each pair right or wrong, judged with its fold's threshold (`thresholds` in the order of the sorted fold numbers)."
+    t = np.asarray(thresholds, np.float64)[np.searchsorted(np.unique(fold), fold)]
+    return (np.asarray(sims, np.float64) >= t) == np.asarray(same, bool)
+
+def judged_bootstrap(a, b, # (S, P) right or wrong (`judged`), a row per seed, of two kinds of network on the same P pairs
+                     same, fold, n=1000, seed=0):
+    "(delta, samples): mean over seeds of a's accuracy (the mean of its folds') minus b's, and replicates resampled as `paired_bootstrap` does (seeds, then pairs in each fold x class), the thresholds fixed."
+    a, b = np.atleast_2d(a).astype(np.float64), np.atleast_2d(b).astype(np.float64)
+    same, fold = np.asarray(same, bool), np.asarray(fold)
+    if a.shape != b.shape or a.shape[1] != len(same): raise ValueError(f"a has shape {a.shape}, b {b.shape}, for {len(same)} pairs")
+    def diff(rows, idx):
+        f = fold[idx]
+        return float(np.mean([np.mean([(a[r, idx][f == k] - b[r, idx][f == k]).mean() for k in np.unique(f)]) for r in rows]))
+    rng, strata = np.random.default_rng(seed), _strata(same, fold)  # 04b's strata: fold x same/different
+    reps = np.array([diff(rng.integers(len(a), size=len(a)), np.concatenate([rng.choice(st, len(st)) for st in strata])) for _ in range(n)])
+    return diff(range(len(a)), np.arange(len(same))), reps
+
+def _band(values):
+    "Mean and the half-width of a 95% t interval over seeds (0 with one seed)."
+    from scipy import stats
+    v = np.asarray(values, np.float64)
+    if len(v) < 2: return float(v.mean()), 0.0
+    return float(v.mean()), float(stats.t.ppf(.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+
+# %% ../nbs/13_study.ipynb #4b296f8e
+def seed_t_interval(diffs):
+    "{'delta', 'ci_low', 'ci_high', 'verdict', 'per_seed'}: the mean of per-seed differences and its 95% t interval over the seeds (the between-seed variance unbiased; None with one seed)."
+    if len(diffs) < 2: return None
+    m, h = _band(diffs)
+    return {'delta': m, 'ci_low': m - h, 'ci_high': m + h, 'per_seed': [float(x) for x in diffs], 'verdict': interval_verdict(m - h, m + h)}
+
+def _thresholds(d, pairs):
+    "A network's clean thresholds: as recorded, or refitted on its stored similarities (records made before they were kept)."
+    return d['thresholds'] if 'thresholds' in d else verification_report(d['sims'], pairs.same, pairs.fold, fars=()).thresholds
+
+def _sensitivity(sims, pairs:Pairs, a, b, seeds, n, seed):
+    "Beside the declared verdicts of kind `a` minus kind `b`: each metric's seed-level t interval, and for accuracy the bootstrap with every network's thresholds held fixed."
+    per_seed = np.array([np.subtract(_metrics(sims[(*a, s)]['sims'], pairs.same, pairs.fold), _metrics(sims[(*b, s)]['sims'], pairs.same, pairs.fold)) for s in seeds])
+    right = lambda k: np.stack([judged(sims[(*k, s)]['sims'], pairs.same, pairs.fold, _thresholds(sims[(*k, s)], pairs)) for s in seeds])
+    return {'accuracy': {'seed_t': seed_t_interval(per_seed[:, 0]),
+                         'fixed_thresholds': bootstrap_verdict(*judged_bootstrap(right(a), right(b), pairs.same, pairs.fold, n, seed))},
+            'auc': {'seed_t': seed_t_interval(per_seed[:, 1])}}
+
+def _compare(sims, pairs:Pairs, a, b, seeds, n, seed):
+    "Verdicts (accuracy, AUC) of kind `a` minus kind `b` ((key, eps) each) over the seeds both have; None without two of them."
+    both = [s for s in seeds if (*a, s) in sims and (*b, s) in sims]
+    if not both: return None
+    res = paired_bootstrap(np.stack([sims[(*a, s)]['sims'] for s in both]), np.stack([sims[(*b, s)]['sims'] for s in both]),
+                           pairs.same, pairs.fold, n, seed)
+    return {m: bootstrap_verdict(*res[m]) for m in res}, both
+
+# %% ../nbs/13_study.ipynb #4455c6a8
+def study_comparisons(cfg:StudyConfig):
+    "[(name, regime, labels, a, b, primary)]: every comparison the study makes, each kind as (record key, teacher eps in /255)."
+    out, p = [], cfg.primary_eps * 255
+    cells = [('same', None), ('view16', None)] + [('new_ids', l) for l in cfg.label_fractions]
+    for regime, labels in cells:
+        st = lambda variant=None: f"{regime}/student/{labels}/{variant}"
+        where = regime + (f", {labels:.0%} labels" if labels is not None else '')
+        for e in cfg.epsilons:
+            if e == 0: continue
+            out.append((f"{where}: student of the eps {e * 255:g}/255 teacher - student of the standard teacher", regime, labels,
+                        (st(), e * 255), (st(), 0.0), regime == 'new_ids' and labels == max(cfg.label_fractions) and e * 255 == p))
+        if regime == 'new_ids':
+            out.append((f"{where}: student of the eps {p:g}/255 teacher - student of the matched-accuracy standard teacher", regime, labels,
+                        (st(), p), (st('matched_control'), 0.0), False))
+        alone_labels = 0.1 if regime == 'new_ids' else None
+        if regime != 'new_ids' or labels == max(cfg.label_fractions):
+            out.append((f"{where}: student of the standard teacher - target alone", regime, labels, (st(), 0.0), (f"{regime}/alone/{alone_labels}/None", None), False))
+    for regime in ('same', 'new_ids'):
+        for e in cfg.epsilons:
+            if e: out.append((f"{regime}: teacher at eps {e * 255:g}/255 - standard teacher", regime, None, (f"{regime}/teacher/None/None", e * 255), (f"{regime}/teacher/None/None", 0.0), False))
+    return out
+
+# %% ../nbs/13_study.ipynb #705fc065
+def write_summary(results, cfg:StudyConfig, pairs:Pairs):
+    "summary.json in `results`: every record, the verdicts of `study_comparisons`, the masking gaps and the CPU time; returns it."
+    results = Path(results)
+    records, sims = _unit_records(results)
+    verdicts = []
+    for name, regime, labels, a, b, primary in study_comparisons(cfg):
+        got = _compare(sims, pairs, a, b, cfg.seeds, cfg.bootstrap, cfg.seed)
+        if got is None: continue
+        v, seeds = got
+        sens = _sensitivity(sims, pairs, a, b, seeds, cfg.bootstrap, cfg.seed)
+        for metric, d in v.items():
+            verdicts.append({'comparison': name, 'metric': metric, 'regime': regime, 'labels': labels, 'primary': primary, 'seeds': seeds, **d,
+                             'sensitivity': sens[metric]})
+    strongest, pipe = cfg.strongest, cfg.pipeline_reading
+    sub = pairs[attack_subset(pairs, cfg.attacked_pairs, cfg.seed)]  # the pairs every reading attacked
+    thr = lambda d: _thresholds(d, pairs)
+    for name, regime, labels, a, b, primary in study_comparisons(cfg):  # does robustness transfer? students under the strongest attack
+        if '/student/' not in a[0] or '/student/' not in b[0]: continue
+        both = [s for s in cfg.seeds if all('strongest' in sims.get((*k, s), {}) for k in (a, b))]
+        if not both: continue
+        right = lambda k: np.stack([judged(sims[(*k, s)]['strongest'], sub.same, sub.fold, thr(sims[(*k, s)])) for s in both])
+        ra, rb = right(a), right(b)
+        d = bootstrap_verdict(*judged_bootstrap(ra, rb, sub.same, sub.fold, cfg.bootstrap, cfg.seed))
+        fold_mean = lambda r: np.array([np.mean([r[i][sub.fold == k].mean() for k in np.unique(sub.fold)]) for i in range(len(r))])
+        verdicts.append({'comparison': name, 'metric': 'attacked', 'reading': strongest, 'regime': regime, 'labels': labels,
+                         'primary': primary, 'seeds': both, **d, 'sensitivity': {'seed_t': seed_t_interval(fold_mean(ra) - fold_mean(rb))}})
+    masking = [{'regime': r['regime'], 'eps': r['eps'], 'seed': r['seed'], 'row': r['row'], 'labels': r['labels'], 'variant': r.get('variant'),
+                'pipeline_reading': r['attacked'][pipe], 'strongest_reading': r['attacked'][strongest],
+                'gap': r['attacked'][pipe] - r['attacked'][strongest], 'possible_masking': r['attacked'][pipe] - r['attacked'][strongest] > 0.05}
+               for r in records if pipe in r['attacked'] and strongest in r['attacked'] and not r.get('shared_with')]
+    units = {p.stem: json.loads(p.read_text()) for p in (results / 'units').glob('*.json')}
+    wall = sum(u['seconds'] for u in units.values())
+    cpu = sum(u.get('cpu_seconds', u['seconds'] * u.get('threads', torch.get_num_threads())) for u in units.values())  # processor time, all threads
+    uncounted = sorted(n for n, u in units.items() if 'cpu_seconds_before_resume' not in u)  # made before rtml counted the epochs of an earlier process
+    summary = {'rtml': __version__, 'eps_unit': '1/255 (eps 1 is a budget of 1/255)', 'config': json.loads(json.dumps(config_dict(cfg))),
+               'records': records, 'verdicts': verdicts, 'masking': masking, 'pipeline_reading': pipe, 'strongest_reading': strongest,
+               'units_done': sorted(units), 'units_left': [n for n in study_units(cfg) if n not in units],
+               'wall_seconds': wall, 'cpu_seconds': cpu, 'cpu_uncounted_before_resume': uncounted, 'attacked_pairs_read': len(sub), 'control': json.loads((results / 'control.json').read_text()) if (results / 'control.json').is_file() else None}
+    _write_json(results / 'summary.json', summary)
+    return summary
+
+# %% ../nbs/13_study.ipynb #07ac91bb
+def _cells(summary):
+    labels = summary['config']['label_fractions']
+    return [('same', None), ('view16', None)] + [('new_ids', l) for l in labels]
+
+def study_curves(summary, key='accuracy', reading=None):
+    "{(regime, labels): {row: (eps, mean, half-width)}}: a value (clean `key`, or accuracy under `reading`) against the teacher's budget."
+    out = {}
+    for regime, labels in _cells(summary):
+        rows = {}
+        for row in ('teacher', 'student', 'alone'):
+            recs = [r for r in summary['records'] if r['regime'] == regime and r['row'] == row and r.get('variant') is None
+                    and (r['labels'] == labels or row == 'teacher' or (row == 'alone'))]
+            val = lambda r: r['attacked'].get(reading) if reading else r[key]
+            eps = sorted({r['eps'] for r in recs if r['eps'] is not None})
+            pts = [(e, *_band([val(r) for r in recs if r['eps'] == e and val(r) is not None])) for e in eps]
+            if row == 'alone' and recs: pts = [(None, *_band([val(r) for r in recs if val(r) is not None]))]
+            if pts: rows[row] = pts
+        if rows: out[(regime, labels)] = rows
+    return out
+
+# %% ../nbs/13_study.ipynb #751bcd2c
+def plot_study(summary, reading=None, size=3.0):
+    "One panel per regime: teachers' and students' accuracy (mean over seeds, 95% band) against the teacher's budget; the target alone dashed."
+    import matplotlib.pyplot as plt
+    curves = study_curves(summary, reading=reading)
+    fig, axs = plt.subplots(1, len(curves), figsize=(size * len(curves), size * .9), squeeze=False, sharey=True)
+    colours = {'teacher': 'C0', 'student': 'C1', 'alone': 'C2'}
+    for ax, ((regime, labels), rows) in zip(axs[0], curves.items()):
+        for row, pts in rows.items():
+            if row == 'alone':
+                _, m, h = pts[0]; ax.axhline(100 * m, color=colours[row], ls='--', label='target alone'); ax.axhspan(100 * (m - h), 100 * (m + h), color=colours[row], alpha=.12)
+                continue
+            e, m, h = map(np.asarray, zip(*pts))
+            ax.plot(e, 100 * m, 'o-', color=colours[row], label=row, ms=4); ax.fill_between(e, 100 * (m - h), 100 * (m + h), color=colours[row], alpha=.2)
+        ax.set_title(regime + (f", {labels:.0%} labels" if labels is not None else ''), fontsize=9)
+        ax.set_xlabel("teacher's training eps (/255)"); ax.grid(alpha=.3)
+    axs[0][0].set_ylabel(f"accuracy (%){' under ' + reading if reading else ''}")
+    handles, names = axs[0][0].get_legend_handles_labels()
+    fig.legend(handles, names, loc='upper center', ncol=len(names), fontsize=8, bbox_to_anchor=(.5, 1.08), frameon=False)
+    fig.tight_layout()
+    return fig
+
+def plot_masking(summary, regime='new_ids', row='teacher', size=3.2):
+    "Accuracy under PGD against its steps, one start (solid) and the worst of several (dashed), one colour per teacher budget."
+    import matplotlib.pyplot as plt
+    cfg = summary['config']
+    b = f"@{cfg['attack_eps'] * 255:g}/255"
+    fig, ax = plt.subplots(figsize=(size * 1.3, size))
+    recs = [r for r in summary['records'] if r['regime'] == regime and r['row'] == row and r.get('variant') is None and not r.get('shared_with')]
+    for i, e in enumerate(sorted({r['eps'] for r in recs if r['eps'] is not None})):
+        for restarts, ls in ((1, '-'), (cfg['restarts'], '--')):
+            ys = [np.mean([r['attacked'][f"pgd{s}x{restarts}{b}"] for r in recs if r['eps'] == e]) for s in cfg['steps']]
+            ax.plot(cfg['steps'], 100 * np.asarray(ys), ls, marker='o', ms=3, color=f"C{i}", label=f"eps {e:g}/255, {restarts} start(s)")
+    ax.set_xscale('log'); ax.set_xlabel('PGD steps'); ax.set_ylabel(f'accuracy under attack{b} (%)'); ax.grid(alpha=.3)
+    ax.set_title(f"{regime} {row}s: does more attack find more?", fontsize=9)
+    ax.legend(fontsize=6, loc='center left', bbox_to_anchor=(1.02, .5))
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/13_study.ipynb #3b75df2c
+def verdict_table(summary, metric='accuracy'): # 'accuracy', 'auc', or 'attacked' (students' accuracy under the strongest reading)
+    "Markdown: every comparison's difference, its 95% interval and the verdict; the primary comparison first."
+    vs = sorted((v for v in summary['verdicts'] if v['metric'] == metric), key=lambda v: not v['primary'])
+    points = metric != 'auc'
+    k, unit = (100, 'points') if points else (1, 'AUC')
+    title = f"accuracy under {summary.get('strongest_reading', 'attack')}" if metric == 'attacked' else metric
+    lines = [f"| comparison ({title}) | seeds | difference | 95% interval | verdict | detectable ({unit}) |", '|---|---|---|---|---|---|']
+    for v in vs:
+        f = (lambda x: f"{k * x:+.1f}") if points else (lambda x: f"{x:+.3f}")
+        lines.append(f"| {'**primary** ' if v['primary'] else ''}{v['comparison']} | {len(v['seeds'])} | {f(v['delta'])} | "
+                     f"[{f(v['ci_low'])}, {f(v['ci_high'])}] | {v['verdict']} | {abs(k * v['detectable']):.{1 if points else 3}f} |")
+    return '\n'.join(lines)
+
 # %% ../nbs/13_study.ipynb #07db5b44
 def _e255(eps): return f"{eps * 255:g}"  # a budget as unit names write it: 1/255 -> '1'
 
@@ -246,6 +453,7 @@ def _tag(rec, cfg):
 
 def _key(rec): return '/'.join(str(rec.get(k)) for k in ('regime', 'row', 'labels', 'variant'))
 
+# %% ../nbs/13_study.ipynb #2e12feb4
 def match_epochs(grid, # whole numbers of epochs to try
                  target, # the validation accuracy to match
                  accuracy, # epochs -> validation accuracy (trains that candidate)
@@ -281,6 +489,7 @@ def _cpu_before(folder):
     "Processor seconds of the epochs already in the training histories under `folder` (trained by an earlier process; an old history without them counts its wall seconds)."
     return sum(h.get('cpu_seconds', h['seconds']) for p in Path(folder).glob('*/history.json') for h in json.loads(p.read_text()))
 
+# %% ../nbs/13_study.ipynb #fce3172e
 class Study:
     "One study: its data, settings, results folder (committed: small JSON and similarities) and runs folder (checkpoints)."
     def __init__(self, data:FaceData, cfg:StudyConfig=None, results='results/study', runs='runs/study', progress=False, log=print):
@@ -517,205 +726,3 @@ class Study:
             self.finish_transfer()
         self.finish_transfer()
         return write_summary(self.results, self.cfg, self.pairs)
-
-
-# %% ../nbs/13_study.ipynb #45317cd1
-def _unit_records(results):
-    "Every record of the units done, and each record's similarities: ([record], {key/seed: {name: array}})."
-    records, sims = [], {}
-    for path in sorted((Path(results) / 'units').glob('*.json')):
-        u = json.loads(path.read_text())
-        arr = np.load(path.with_suffix('.npz'))
-        for r in u['records']:
-            records.append(r)
-            if r.get('shared_with'): continue
-            d = sims[(_key(r), r['eps'], r['seed'])] = {k.split('|')[1]: arr[k].astype(np.float64) for k in arr.files if k.split('|')[0] == _key(r)}
-            if 'thresholds' in r: d['thresholds'] = np.asarray(r['thresholds'], np.float64)  # the clean thresholds every reading was judged with
-    return records, sims
-
-def judged(sims, same, fold, thresholds):
-    "Each pair right or wrong, judged with its fold's threshold (`thresholds` in the order of the sorted fold numbers)."
-    t = np.asarray(thresholds, np.float64)[np.searchsorted(np.unique(fold), fold)]
-    return (np.asarray(sims, np.float64) >= t) == np.asarray(same, bool)
-
-def judged_bootstrap(a, b, # (S, P) right or wrong (`judged`), a row per seed, of two kinds of network on the same P pairs
-                     same, fold, n=1000, seed=0):
-    "(delta, samples): mean over seeds of a's accuracy (the mean of its folds') minus b's, and replicates resampled as `paired_bootstrap` does (seeds, then pairs in each fold x class), the thresholds fixed."
-    a, b = np.atleast_2d(a).astype(np.float64), np.atleast_2d(b).astype(np.float64)
-    same, fold = np.asarray(same, bool), np.asarray(fold)
-    if a.shape != b.shape or a.shape[1] != len(same): raise ValueError(f"a has shape {a.shape}, b {b.shape}, for {len(same)} pairs")
-    def diff(rows, idx):
-        f = fold[idx]
-        return float(np.mean([np.mean([(a[r, idx][f == k] - b[r, idx][f == k]).mean() for k in np.unique(f)]) for r in rows]))
-    rng, strata = np.random.default_rng(seed), _strata(same, fold)  # 04b's strata: fold x same/different
-    reps = np.array([diff(rng.integers(len(a), size=len(a)), np.concatenate([rng.choice(st, len(st)) for st in strata])) for _ in range(n)])
-    return diff(range(len(a)), np.arange(len(same))), reps
-
-def _band(values):
-    "Mean and the half-width of a 95% t interval over seeds (0 with one seed)."
-    from scipy import stats
-    v = np.asarray(values, np.float64)
-    if len(v) < 2: return float(v.mean()), 0.0
-    return float(v.mean()), float(stats.t.ppf(.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
-
-def seed_t_interval(diffs):
-    "{'delta', 'ci_low', 'ci_high', 'verdict', 'per_seed'}: the mean of per-seed differences and its 95% t interval over the seeds (the between-seed variance unbiased; None with one seed)."
-    if len(diffs) < 2: return None
-    m, h = _band(diffs)
-    return {'delta': m, 'ci_low': m - h, 'ci_high': m + h, 'per_seed': [float(x) for x in diffs], 'verdict': interval_verdict(m - h, m + h)}
-
-def _thresholds(d, pairs):
-    "A network's clean thresholds: as recorded, or refitted on its stored similarities (records made before they were kept)."
-    return d['thresholds'] if 'thresholds' in d else verification_report(d['sims'], pairs.same, pairs.fold, fars=()).thresholds
-
-def _sensitivity(sims, pairs:Pairs, a, b, seeds, n, seed):
-    "Beside the declared verdicts of kind `a` minus kind `b`: each metric's seed-level t interval, and for accuracy the bootstrap with every network's thresholds held fixed."
-    per_seed = np.array([np.subtract(_metrics(sims[(*a, s)]['sims'], pairs.same, pairs.fold), _metrics(sims[(*b, s)]['sims'], pairs.same, pairs.fold)) for s in seeds])
-    right = lambda k: np.stack([judged(sims[(*k, s)]['sims'], pairs.same, pairs.fold, _thresholds(sims[(*k, s)], pairs)) for s in seeds])
-    return {'accuracy': {'seed_t': seed_t_interval(per_seed[:, 0]),
-                         'fixed_thresholds': bootstrap_verdict(*judged_bootstrap(right(a), right(b), pairs.same, pairs.fold, n, seed))},
-            'auc': {'seed_t': seed_t_interval(per_seed[:, 1])}}
-
-def _compare(sims, pairs:Pairs, a, b, seeds, n, seed):
-    "Verdicts (accuracy, AUC) of kind `a` minus kind `b` ((key, eps) each) over the seeds both have; None without two of them."
-    both = [s for s in seeds if (*a, s) in sims and (*b, s) in sims]
-    if not both: return None
-    res = paired_bootstrap(np.stack([sims[(*a, s)]['sims'] for s in both]), np.stack([sims[(*b, s)]['sims'] for s in both]),
-                           pairs.same, pairs.fold, n, seed)
-    return {m: bootstrap_verdict(*res[m]) for m in res}, both
-
-def study_comparisons(cfg:StudyConfig):
-    "[(name, regime, labels, a, b, primary)]: every comparison the study makes, each kind as (record key, teacher eps in /255)."
-    out, p = [], cfg.primary_eps * 255
-    cells = [('same', None), ('view16', None)] + [('new_ids', l) for l in cfg.label_fractions]
-    for regime, labels in cells:
-        st = lambda variant=None: f"{regime}/student/{labels}/{variant}"
-        where = regime + (f", {labels:.0%} labels" if labels is not None else '')
-        for e in cfg.epsilons:
-            if e == 0: continue
-            out.append((f"{where}: student of the eps {e * 255:g}/255 teacher - student of the standard teacher", regime, labels,
-                        (st(), e * 255), (st(), 0.0), regime == 'new_ids' and labels == max(cfg.label_fractions) and e * 255 == p))
-        if regime == 'new_ids':
-            out.append((f"{where}: student of the eps {p:g}/255 teacher - student of the matched-accuracy standard teacher", regime, labels,
-                        (st(), p), (st('matched_control'), 0.0), False))
-        alone_labels = 0.1 if regime == 'new_ids' else None
-        if regime != 'new_ids' or labels == max(cfg.label_fractions):
-            out.append((f"{where}: student of the standard teacher - target alone", regime, labels, (st(), 0.0), (f"{regime}/alone/{alone_labels}/None", None), False))
-    for regime in ('same', 'new_ids'):
-        for e in cfg.epsilons:
-            if e: out.append((f"{regime}: teacher at eps {e * 255:g}/255 - standard teacher", regime, None, (f"{regime}/teacher/None/None", e * 255), (f"{regime}/teacher/None/None", 0.0), False))
-    return out
-
-def write_summary(results, cfg:StudyConfig, pairs:Pairs):
-    "summary.json in `results`: every record, the verdicts of `study_comparisons`, the masking gaps and the CPU time; returns it."
-    results = Path(results)
-    records, sims = _unit_records(results)
-    verdicts = []
-    for name, regime, labels, a, b, primary in study_comparisons(cfg):
-        got = _compare(sims, pairs, a, b, cfg.seeds, cfg.bootstrap, cfg.seed)
-        if got is None: continue
-        v, seeds = got
-        sens = _sensitivity(sims, pairs, a, b, seeds, cfg.bootstrap, cfg.seed)
-        for metric, d in v.items():
-            verdicts.append({'comparison': name, 'metric': metric, 'regime': regime, 'labels': labels, 'primary': primary, 'seeds': seeds, **d,
-                             'sensitivity': sens[metric]})
-    strongest, pipe = cfg.strongest, cfg.pipeline_reading
-    sub = pairs[attack_subset(pairs, cfg.attacked_pairs, cfg.seed)]  # the pairs every reading attacked
-    thr = lambda d: _thresholds(d, pairs)
-    for name, regime, labels, a, b, primary in study_comparisons(cfg):  # does robustness transfer? students under the strongest attack
-        if '/student/' not in a[0] or '/student/' not in b[0]: continue
-        both = [s for s in cfg.seeds if all('strongest' in sims.get((*k, s), {}) for k in (a, b))]
-        if not both: continue
-        right = lambda k: np.stack([judged(sims[(*k, s)]['strongest'], sub.same, sub.fold, thr(sims[(*k, s)])) for s in both])
-        ra, rb = right(a), right(b)
-        d = bootstrap_verdict(*judged_bootstrap(ra, rb, sub.same, sub.fold, cfg.bootstrap, cfg.seed))
-        fold_mean = lambda r: np.array([np.mean([r[i][sub.fold == k].mean() for k in np.unique(sub.fold)]) for i in range(len(r))])
-        verdicts.append({'comparison': name, 'metric': 'attacked', 'reading': strongest, 'regime': regime, 'labels': labels,
-                         'primary': primary, 'seeds': both, **d, 'sensitivity': {'seed_t': seed_t_interval(fold_mean(ra) - fold_mean(rb))}})
-    masking = [{'regime': r['regime'], 'eps': r['eps'], 'seed': r['seed'], 'row': r['row'], 'labels': r['labels'], 'variant': r.get('variant'),
-                'pipeline_reading': r['attacked'][pipe], 'strongest_reading': r['attacked'][strongest],
-                'gap': r['attacked'][pipe] - r['attacked'][strongest], 'possible_masking': r['attacked'][pipe] - r['attacked'][strongest] > 0.05}
-               for r in records if pipe in r['attacked'] and strongest in r['attacked'] and not r.get('shared_with')]
-    units = {p.stem: json.loads(p.read_text()) for p in (results / 'units').glob('*.json')}
-    wall = sum(u['seconds'] for u in units.values())
-    cpu = sum(u.get('cpu_seconds', u['seconds'] * u.get('threads', torch.get_num_threads())) for u in units.values())  # processor time, all threads
-    uncounted = sorted(n for n, u in units.items() if 'cpu_seconds_before_resume' not in u)  # made before rtml counted the epochs of an earlier process
-    summary = {'rtml': __version__, 'eps_unit': '1/255 (eps 1 is a budget of 1/255)', 'config': json.loads(json.dumps(config_dict(cfg))),
-               'records': records, 'verdicts': verdicts, 'masking': masking, 'pipeline_reading': pipe, 'strongest_reading': strongest,
-               'units_done': sorted(units), 'units_left': [n for n in study_units(cfg) if n not in units],
-               'wall_seconds': wall, 'cpu_seconds': cpu, 'cpu_uncounted_before_resume': uncounted, 'attacked_pairs_read': len(sub), 'control': json.loads((results / 'control.json').read_text()) if (results / 'control.json').is_file() else None}
-    _write_json(results / 'summary.json', summary)
-    return summary
-
-# %% ../nbs/13_study.ipynb #07ac91bb
-def _cells(summary):
-    labels = summary['config']['label_fractions']
-    return [('same', None), ('view16', None)] + [('new_ids', l) for l in labels]
-
-def study_curves(summary, key='accuracy', reading=None):
-    "{(regime, labels): {row: (eps, mean, half-width)}}: a value (clean `key`, or accuracy under `reading`) against the teacher's budget."
-    out = {}
-    for regime, labels in _cells(summary):
-        rows = {}
-        for row in ('teacher', 'student', 'alone'):
-            recs = [r for r in summary['records'] if r['regime'] == regime and r['row'] == row and r.get('variant') is None
-                    and (r['labels'] == labels or row == 'teacher' or (row == 'alone'))]
-            val = lambda r: r['attacked'].get(reading) if reading else r[key]
-            eps = sorted({r['eps'] for r in recs if r['eps'] is not None})
-            pts = [(e, *_band([val(r) for r in recs if r['eps'] == e and val(r) is not None])) for e in eps]
-            if row == 'alone' and recs: pts = [(None, *_band([val(r) for r in recs if val(r) is not None]))]
-            if pts: rows[row] = pts
-        if rows: out[(regime, labels)] = rows
-    return out
-
-def plot_study(summary, reading=None, size=3.0):
-    "One panel per regime: teachers' and students' accuracy (mean over seeds, 95% band) against the teacher's budget; the target alone dashed."
-    import matplotlib.pyplot as plt
-    curves = study_curves(summary, reading=reading)
-    fig, axs = plt.subplots(1, len(curves), figsize=(size * len(curves), size * .9), squeeze=False, sharey=True)
-    colours = {'teacher': 'C0', 'student': 'C1', 'alone': 'C2'}
-    for ax, ((regime, labels), rows) in zip(axs[0], curves.items()):
-        for row, pts in rows.items():
-            if row == 'alone':
-                _, m, h = pts[0]; ax.axhline(100 * m, color=colours[row], ls='--', label='target alone'); ax.axhspan(100 * (m - h), 100 * (m + h), color=colours[row], alpha=.12)
-                continue
-            e, m, h = map(np.asarray, zip(*pts))
-            ax.plot(e, 100 * m, 'o-', color=colours[row], label=row, ms=4); ax.fill_between(e, 100 * (m - h), 100 * (m + h), color=colours[row], alpha=.2)
-        ax.set_title(regime + (f", {labels:.0%} labels" if labels is not None else ''), fontsize=9)
-        ax.set_xlabel("teacher's training eps (/255)"); ax.grid(alpha=.3)
-    axs[0][0].set_ylabel(f"accuracy (%){' under ' + reading if reading else ''}")
-    handles, names = axs[0][0].get_legend_handles_labels()
-    fig.legend(handles, names, loc='upper center', ncol=len(names), fontsize=8, bbox_to_anchor=(.5, 1.08), frameon=False)
-    fig.tight_layout()
-    return fig
-
-def plot_masking(summary, regime='new_ids', row='teacher', size=3.2):
-    "Accuracy under PGD against its steps, one start (solid) and the worst of several (dashed), one colour per teacher budget."
-    import matplotlib.pyplot as plt
-    cfg = summary['config']
-    b = f"@{cfg['attack_eps'] * 255:g}/255"
-    fig, ax = plt.subplots(figsize=(size * 1.3, size))
-    recs = [r for r in summary['records'] if r['regime'] == regime and r['row'] == row and r.get('variant') is None and not r.get('shared_with')]
-    for i, e in enumerate(sorted({r['eps'] for r in recs if r['eps'] is not None})):
-        for restarts, ls in ((1, '-'), (cfg['restarts'], '--')):
-            ys = [np.mean([r['attacked'][f"pgd{s}x{restarts}{b}"] for r in recs if r['eps'] == e]) for s in cfg['steps']]
-            ax.plot(cfg['steps'], 100 * np.asarray(ys), ls, marker='o', ms=3, color=f"C{i}", label=f"eps {e:g}/255, {restarts} start(s)")
-    ax.set_xscale('log'); ax.set_xlabel('PGD steps'); ax.set_ylabel(f'accuracy under attack{b} (%)'); ax.grid(alpha=.3)
-    ax.set_title(f"{regime} {row}s: does more attack find more?", fontsize=9)
-    ax.legend(fontsize=6, loc='center left', bbox_to_anchor=(1.02, .5))
-    fig.tight_layout()
-    return fig
-
-def verdict_table(summary, metric='accuracy'): # 'accuracy', 'auc', or 'attacked' (students' accuracy under the strongest reading)
-    "Markdown: every comparison's difference, its 95% interval and the verdict; the primary comparison first."
-    vs = sorted((v for v in summary['verdicts'] if v['metric'] == metric), key=lambda v: not v['primary'])
-    points = metric != 'auc'
-    k, unit = (100, 'points') if points else (1, 'AUC')
-    title = f"accuracy under {summary.get('strongest_reading', 'attack')}" if metric == 'attacked' else metric
-    lines = [f"| comparison ({title}) | seeds | difference | 95% interval | verdict | detectable ({unit}) |", '|---|---|---|---|---|---|']
-    for v in vs:
-        f = (lambda x: f"{k * x:+.1f}") if points else (lambda x: f"{x:+.3f}")
-        lines.append(f"| {'**primary** ' if v['primary'] else ''}{v['comparison']} | {len(v['seeds'])} | {f(v['delta'])} | "
-                     f"[{f(v['ci_low'])}, {f(v['ci_high'])}] | {v['verdict']} | {abs(k * v['detectable']):.{1 if points else 3}f} |")
-    return '\n'.join(lines)
-

@@ -97,6 +97,7 @@ def _layer(r, tag):
         return dict(kind='fc', weight=p[:nin * nout].reshape(nin, nout), bias=p[nin * nout:nin * nout + nout] if bias_mode == 0 else None)
     r.fail(f"a layer this reader does not know: {tag!r}")
 
+# %% ../nbs/14_teacher.ipynb #6b5d14a7
 def read_dlib_net(path):
     "The layers of a dlib metric network file, input first: {'loss', 'margin', 'distance_threshold', 'avg_rgb', 'size', 'layers'}."
     path = Path(path)
@@ -140,6 +141,7 @@ class DlibBlock(nn.Module):
 
 DLIB_LEVELS = ((32, 3, False), (64, 4, True), (128, 3, True), (256, 3, True), (256, 1, True))  # (channels, blocks, first one halves the size)
 
+# %% ../nbs/14_teacher.ipynb #99666caa
 class DlibResNet(nn.Module):
     "dlib's face-recognition ResNet (`dnn_face_recognition_ex`): a 150x150 RGB face chip in [0, 1] -> 128-d embedding."
     def __init__(self, emb_dim=128, normalize=True, # L2-normalise the embedding (rtml's convention); False: dlib's raw descriptor
@@ -234,12 +236,15 @@ def _detect_file(args):
         return (*detect_face(img, upsample), img.shape[:2])
     except Exception as e: return -1, f"{type(e).__name__}: {e}", None
 
+# %% ../nbs/14_teacher.ipynb #82f8fb9c
 def _chip_file(args):
     path, box, size, padding = args
     try: return face_chip(_read_rgb(path), box, size, padding)
     except Exception as e: raise DataError(f"{path}: aligning the face in {box} failed ({type(e).__name__}: {e})") from None
 
 ALIGN_VERSION = 2  # 2: the fallback box as fractions of each image (identity folders mix sizes)
+
+# %% ../nbs/14_teacher.ipynb #ae82d1e0
 def align_images(image_dir, files, size=150, padding=0.25, upsample=1, workers=None, cache=True, progress=True):
     "dlib's chips of `files` (under `image_dir`): (N, size, size, 3) uint8, and a record: faces found per image and the fallback box used where none was."
     from tqdm.auto import tqdm
@@ -276,6 +281,7 @@ def align_images(image_dir, files, size=150, padding=0.25, upsample=1, workers=N
         tmp = rec.with_suffix(f'.{os.getpid()}.tmp'); tmp.write_text(json.dumps(record)); os.replace(tmp, rec)
     return chips, record
 
+# %% ../nbs/14_teacher.ipynb #93285dc3
 def dlib_faces(data:FaceData, image_dir, **kw):
     "`data` (read from `image_dir`: `load_lfw`, `load_identity_folder`) with its images replaced by dlib's 150x150 chips; and the alignment record."
     if data.files is None: raise DataError(f"{data.source}: its faces were not read from files, so there is nothing for dlib to align")
@@ -319,6 +325,7 @@ def _square(eps, steps=1000, restarts=1, **kw):
     kw = {k: v for k, v in kw.items() if k in ('p_init', 'eval_mode')}
     return SquareAttack('square', eps, steps, 1, 'linf', random_start=True, **kw)
 
+# %% ../nbs/14_teacher.ipynb #9fde35f5
 def minimal_linf(model, x, partner, same, threshold, # (N, 3, H, W) in [0, 1]; (N, D) partner embeddings; (N,) bool; the decision threshold
                  hi=8 / 255, iters=7, steps=20, generator=None):
     "Per pair, the smallest L-infinity budget (bisection over (0, hi]) at which PGD flips the verification decision; inf where `hi` does not."

@@ -65,6 +65,7 @@ class SourceConfig:
 
 ROBUST = dict(attack='fgsm', eps=2 / 255, alpha=0.6, consistency=0.5, eps_warmup=2.0)  # the robust source's settings
 
+# %% ../nbs/05_robust_source.ipynb #7f9ca8a0
 def pick_device(name='auto'):
     "The device to train on: `name`, or for 'auto' CUDA, then Apple's MPS, then the CPU."
     if name != 'auto': return torch.device(name)
@@ -115,6 +116,7 @@ class Term:
     def state(self): return {}       # name -> module or optimiser whose state_dict a checkpoint keeps
     def __repr__(self): return f"{type(self).__name__}(weight={self.weight:g})"
 
+# %% ../nbs/05_robust_source.ipynb #4714f8fb
 class MetricTerm(Term):
     "The metric loss on the clean embeddings; a loss with a schedule (`plan`, `advance`) advances once per optimiser step."
     name = 'clean'
@@ -150,6 +152,7 @@ class AdversarialTerm(Term):
                                          eval_mode=self.bn == 'eval', generator=step.generator)
     def loss(self, step): return self.loss_fn(step.emb.get('adversarial', step.emb['clean']), step.batch['y'])
 
+# %% ../nbs/05_robust_source.ipynb #b695b468
 class ConsistencyTerm(Term):
     "1 - cos(clean embedding, adversarial embedding), averaged over the batch (rtml's addition, after TRADES)."
     name = 'consistency'
@@ -307,6 +310,7 @@ def _large_buffers_to_os():
         ctypes.CDLL('libc.so.6').mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD; without glibc (macOS, Windows) nothing changes
     except (OSError, AttributeError): pass
 
+# %% ../nbs/05_robust_source.ipynb #dc14b9a6
 def train_source(data:FaceData, # faces
                  rows, # rows of `data` to train on (a split's `train`)
                  cfg:SourceConfig=None,
@@ -347,6 +351,7 @@ def train_source(data:FaceData, # faces
                   out, resume, config_dict(cfg), progress=progress, callback=callback)
     return model.eval(), history
 
+# %% ../nbs/05_robust_source.ipynb #d966f5d2
 def load_source(path, input_size=None, device='cpu'):
     "The trained source network from a checkpoint written by `train_source` (its spec says the input size)."
     return load_model(path, device)

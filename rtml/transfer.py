@@ -94,6 +94,7 @@ def rkd_angle_loss(t, s):
 
 IMITATION_LOSSES = {'absolute': absolute_loss, 'relative': relative_loss, 'rkd_distance': rkd_distance_loss, 'rkd_angle': rkd_angle_loss}
 
+# %% ../nbs/06_imitation.ipynb #3c851745
 def imitation_loss(t, s, weights:dict, absolute='cosine'):
     "(loss, parts): the weighted sum of the imitation losses named in `weights` (see `IMITATION_LOSSES`)."
     unknown = set(weights) - set(IMITATION_LOSSES)
@@ -150,6 +151,7 @@ class TargetConfig:
 
 TEACH_TARGET = dict(epochs=10, batch_size=64)  # the target at 05's teaching scale (TEACH): TargetConfig fields
 
+# %% ../nbs/06_imitation.ipynb #1f130fff
 def target_spec(cfg:TargetConfig, image_shape=(3, 64, 64)):
     "The spec (`02_models`) of the target `cfg` describes, behind its view, for RGB faces of `image_shape`."
     view = VIEWS.create(cfg.view, cfg.size) if cfg.view == 'gray' else VIEWS.create(cfg.view)
@@ -203,6 +205,7 @@ class LabelTerm(Term):
     def parameters(self): return self.metric.parameters()
     def state(self): return self.metric.state()
 
+# %% ../nbs/06_imitation.ipynb #9f825bd0
 def train_target(data:FaceData, # faces
                  rows, # rows of `data` to train on (a split's `train`)
                  cfg:TargetConfig=None,
@@ -255,6 +258,7 @@ def train_target(data:FaceData, # faces
                   out, resume, config, keep=model, progress=progress, callback=callback)
     return model.eval(), history
 
+# %% ../nbs/06_imitation.ipynb #6a60b81a
 def distil(source, # the trained source network (frozen: only its embeddings are used)
            data:FaceData, rows, cfg:TargetConfig=None, out=None, resume=False, progress=True):
     "Train a target that imitates `source` on `data.images[rows]`: the teacher's embeddings are computed here, then `train_target`."

@@ -101,6 +101,7 @@ def tar_at_far(far, tar, target):
 # %% ../nbs/01_verification.ipynb #454d57f9
 DEFAULT_FARS = (1e-3, 1e-2)
 
+# %% ../nbs/01_verification.ipynb #263c3cc2
 @dataclass
 class VerificationReport:
     "The numbers LFW results are reported in; `str()` is a table, `to_dict()` is JSON-ready."
@@ -144,6 +145,7 @@ class VerificationReport:
         "Write `to_dict()` as JSON."
         Path(path).write_text(json.dumps(self.to_dict(), indent=1))
 
+# %% ../nbs/01_verification.ipynb #f5ad4463
 def verification_report(similarities, # one score per pair, higher: more alike
                         is_same, # True for a same-person pair
                         folds=None, # fold of each pair; None: `class_folds(is_same, 10)`, same and different pairs dealt separately in order
@@ -211,15 +213,17 @@ def reports_table(reports:dict, # row name -> `VerificationReport`
 def plot_roc(reports:dict, ax=None, log=True, title=None):
     "ROC curves of several reports on one axis (FAR on a log scale by default); returns the figure."
     import matplotlib.pyplot as plt
-    fig, ax = (plt.subplots(figsize=(5, 4)) if ax is None else (ax.figure, ax))
+    own = ax is None
+    fig, ax = (plt.subplots(figsize=(7.5, 4)) if own else (ax.figure, ax))
     for name, r in reports.items():
         far, tar = r.roc_points(400) if log else (r.far, r.tar)
         ax.step(far, tar, where='post', label=f"{name} (AUC {r.auc:.3f})")
     if log: ax.set_xscale('log'); ax.set_xlim(1e-4, 1)
     else: ax.plot([0, 1], [0, 1], ':', color='grey', lw=1)
     ax.set_xlabel('false accept rate'); ax.set_ylabel('true accept rate'); ax.set_ylim(0, 1.01)
-    ax.grid(alpha=.3); ax.legend(fontsize=8, loc='lower right')
+    ax.grid(alpha=.3); ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.02, 1))  # beside the curves, never over them
     if title: ax.set_title(title)
+    if own: fig.tight_layout()
     return fig
 
 # %% ../nbs/01_verification.ipynb #335511a1

@@ -48,6 +48,7 @@ def project_2d(x, # (N, D) embeddings
         return TSNE(2, perplexity=min(30.0, (len(x) - 1) / 3), metric='cosine', init='pca', random_state=seed).fit_transform(x)
     raise ValueError(f"method must be 'umap', 'tsne' or 'pca', got {method!r}")
 
+# %% ../nbs/11_visualize.ipynb #d635e4c9
 def plot_embedding_maps(maps:dict, # {title: (N, 2) map}, one panel each
                         labels, # (N,) identity of each point
                         names=None, # {label: name} for the legend
@@ -197,13 +198,16 @@ def plot_training_curves(histories:dict, # {name: history, history.json path or 
     import matplotlib.pyplot as plt
     hs = {k: read_history(h) for k, h in histories.items()}
     keys = keys or sorted({k for h in hs.values() for r in h for k, v in r.items() if k not in _NOT_CURVES and isinstance(v, (int, float))})
+    same = lambda a, b: all(r.get(a) == r.get(b) for h in hs.values() for r in h if a in r or b in r)  # one curve logged under two names
+    titles = {k: ' = '.join(j for j in keys if same(j, k)) for k in keys}
+    keys = [k for i, k in enumerate(keys) if not any(same(j, k) for j in keys[:i])]
     fig, axs = plt.subplots(1, len(keys), figsize=(size * len(keys), size * .8), squeeze=False)
     colours = {name: f"C{i % 10}" for i, name in enumerate(hs)}  # one colour per run, the same in every panel
     for ax, key in zip(axs[0], keys):
         for name, h in hs.items():
             pts = [(r.get('epoch', i + 1), r[key]) for i, r in enumerate(h) if key in r]
             if pts: ax.plot(*zip(*pts), marker='o', ms=3, color=colours[name], label=name)
-        ax.set_title(key, fontsize=9); ax.set_xlabel('epoch'); ax.grid(alpha=.3)
+        ax.set_title(titles[key], fontsize=9); ax.set_xlabel('epoch'); ax.grid(alpha=.3)
     handles = [plt.Line2D([], [], color=c, marker='o', ms=3) for c in colours.values()]
     fig.tight_layout(rect=(0, 0, 1, .86))
     fig.legend(handles, list(colours), loc='upper center', ncol=min(len(colours), 4), fontsize=7, frameon=False)  # one legend for the figure
@@ -435,6 +439,7 @@ def attacks_figure(run:PipelineRun):
 def training_figure(run:PipelineRun):
     return plot_training_curves({_nice(r): run.out / r / run.splits[0].name for r in _SHOWN})
 
+# %% ../nbs/11_visualize.ipynb #e77978c1
 @FIGURES.register('umap.png', help="the test faces of the people with the most images, under four networks")
 def umap_figure(run:PipelineRun):
     data, split = run.data, run.splits[0]

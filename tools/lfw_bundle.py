@@ -2,6 +2,7 @@
 README render without LFW.
 
     python tools/lfw_bundle.py --lfw PATH [--parts baselines pipeline sweep compare] [--runs runs] [--out results/lfw]
+    python tools/lfw_bundle.py --redraw [--out results/lfw]    # the figures drawn from the bundle's own files again (no LFW)
 
 Parts (all by default, in this order; each resumes where an earlier call stopped, from the runs folder):
 - baselines  eigenfaces and the LBP histograms on the ten folds of View 2 (01a's table, the README's ROC), and two Euclidean
@@ -112,14 +113,27 @@ def compare(data, runs, out):
     copy_run(run, out / 'compare', ('compare.json', 'compare.md', 'config.json'))
 
 
+def redraw(out):
+    "The pipeline's training figure drawn again from the bundle's histories.json with this rtml's figure code (no LFW needed)."
+    import matplotlib; matplotlib.use('Agg')
+    from rtml.viz import _SHOWN, _nice, plot_training_curves
+    histories = json.loads((out / 'pipeline' / 'histories.json').read_text())
+    fig = plot_training_curves({_nice(r): histories[r] for r in _SHOWN})
+    fig.savefig(out / 'pipeline' / 'training.png', dpi=110, bbox_inches='tight')  # as run_pipeline saves it
+    print(f"drew {out / 'pipeline' / 'training.png'} again from histories.json")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--lfw', required=True, metavar='PATH', help='your LFW folder (see 00_data, "Real LFW")')
+    p.add_argument('--lfw', metavar='PATH', help='your LFW folder (see 00_data, "Real LFW"); needed for every part')
+    p.add_argument('--redraw', action='store_true', help="draw the bundle's figures again from its own files, with this rtml (needs no LFW)")
     p.add_argument('--no-verify', action='store_true', help="use protocol files whose MD5 is not the official one (a test's tiny LFW-shaped folder)")
     p.add_argument('--parts', nargs='+', choices=PARTS, default=list(PARTS), help='what to make (default: all, in this order)')
     p.add_argument('--runs', type=Path, default=ROOT / 'runs', help='where the runs are kept and resumed from (default: runs/)')
     p.add_argument('--out', type=Path, default=ROOT / 'results' / 'lfw', help='the bundle (default: results/lfw)')
     args = p.parse_args(argv)
+    if args.redraw: return redraw(args.out)
+    if not args.lfw: p.error('--lfw PATH is needed to make the bundle (only --redraw works without it)')
     import torch, rtml
     import rtml.daml, rtml.sft, rtml.cam_softmax, rtml.viz  # every registry full: the variants of `compare`, the pipeline's figures
     from rtml.data import load_lfw
