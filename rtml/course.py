@@ -30,38 +30,37 @@ PLAN = [  # (lesson, notebooks, what they teach): the notebooks' own order, read
 ]
 
 # %% ../nbs/12_course.ipynb #56341ea9
-RUN_SECONDS = {  # each notebook top to bottom on the 2-core development machine, as benchmarks/bench_notebooks.py printed it
-    '00_data': 11,
-    '01_verification': 10,
-    '01a_baselines': 19,
-    '00a_config': 2,
-    '02_models': 31,
-    '03_losses': 8,
-    '04_attacks': 30,
-    '04b_evaluation': 13,
-    '05_robust_source': 145,
-    '06_imitation': 46,
-    '07_pipeline': 129,
-    '08_daml': 27,
-    '09_sft': 25,
-    '10_cam_softmax': 25,
-    '11_visualize': 53,
-    '90_cli': 18,
-    '12_course': 4,
-    '13_study': 13,
-    '14_teacher': 32,
-    '15_distributed': 11,
+RUN_SECONDS = {  # seconds top to bottom on a 2-core CPU from an empty cache, as benchmarks/bench_notebooks.py printed them: (the lesson, with its solutions)
+    '00_data': (6, 6),
+    '00a_config': (1, 1),
+    '01_verification': (6, 7),
+    '01a_baselines': (13, 16),
+    '02_models': (24, 24),
+    '03_losses': (4, 7),
+    '04_attacks': (21, 25),
+    '04b_evaluation': (10, 10),
+    '05_robust_source': (86, 153),
+    '06_imitation': (43, 88),
+    '07_pipeline': (98, 130),
+    '08_daml': (23, 23),
+    '09_sft': (22, 23),
+    '10_cam_softmax': (25, 24),
+    '11_visualize': (28, 37),
+    '12_course': (3, 3),
+    '13_study': (5, 6),
+    '14_teacher': (30, 30),
+    '15_distributed': (8, 8),
+    '90_cli': (7, 12),
 }
 
 def _duration(s): return f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s"
 
 def plan_table(plan=PLAN, seconds=RUN_SECONDS):
-    "The lesson plan as a markdown table: lesson, notebooks, what they teach, run time top to bottom (2-core CPU)."
-    lines = ['| lesson | notebook | what it teaches | run time (2-core CPU) |', '|---|---|---|---|']
+    "The lesson plan as a markdown table: lesson, notebooks, what they teach, run times top to bottom (2-core CPU): the lesson, and with solutions."
+    lines = ['| lesson | notebook | what it teaches | lesson (2-core CPU) | with solutions |', '|---|---|---|---|---|']
     for lesson, names, what in plan:
-        t = [seconds[n] for n in names]
-        time = _duration(t[0]) if len(t) == 1 else ' + '.join(map(_duration, t)) + f" = {_duration(sum(t))}"
-        lines.append(f"| {lesson} | {', '.join(names)} | {what} | {time} |")
+        times = [', '.join(_duration(seconds[n][k]) for n in names) for k in (0, 1)]
+        lines.append(f"| {lesson} | {', '.join(names)} | {what} | {times[0]} | {times[1]} |")
     return '\n'.join(lines)
 
 # %% ../nbs/12_course.ipynb #18984f8e

@@ -33,8 +33,11 @@ def launched():
     return int(os.environ.get('WORLD_SIZE', '1')) > 1
 
 def init(device='auto'):
-    "Join the process group `torchrun` describes: NCCL when training on CUDA, else gloo. Does nothing outside torchrun or when joined."
-    if not launched() or dist.is_initialized(): return world()
+    "Join the process group `torchrun` describes (NCCL when training on CUDA, else gloo) and plug its processes into the training loops; outside torchrun, nothing."
+    if dist.is_available() and dist.is_initialized():  # a group joined already (by this function, or by the caller's own code)
+        if world()[1] > 1: use_processes(Torchrun())
+        return world()
+    if not launched(): return world()
     cuda = torch.cuda.is_available() and device in ('auto', 'cuda')
     if cuda: torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
     # long timeout: rank 0 alone evaluates each model (attacks included) while the others wait at a barrier

@@ -357,7 +357,7 @@ def load_source(path, input_size=None, device='cpu'):
     return load_model(path, device)
 
 # %% ../nbs/05_robust_source.ipynb #b7e1c0a1
-TEACH = dict(epochs=12, width=16, batch_size=64)  # the teaching scale: SourceConfig fields for the default synthetic faces, minutes on a CPU
+TEACH = dict(epochs=12, width=16, batch_size=64)  # the teaching scale: SourceConfig fields for the default synthetic faces, under a minute on a 2-core CPU
 
 def teaching_sources(data:FaceData, # faces (the default `synthetic_faces()` is what TEACH is tuned for)
                      rows, # rows of `data` to train on

@@ -104,7 +104,6 @@ def test_the_plan_the_index_and_the_site_follow_the_numbering():
     lessons = [k for k in kinds if k != 'reference']
     assert lessons == [str(i) for i in range(1, len(lessons) + 1)], f"lessons not numbered 1, 2, ... in order: {kinds}"
     assert kinds[len(lessons):] == ['reference'] * (len(kinds) - len(lessons)), 'reference rows come after every lesson'
-    assert not any(k == 'optional' for k in kinds)
 
 
 def test_no_lesson_uses_a_reference_notebook():
