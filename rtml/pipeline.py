@@ -216,8 +216,8 @@ def row_summary(ev:Evaluation, seconds):
             'attacked': {k: {'accuracy': r.accuracy, 'accuracy_std': r.accuracy_std, 'auc': r.auc} for k, r in ev.attacked.items()}}
 
 # %% ../nbs/07_pipeline.ipynb #373af7d1
-def _run(data, preset, splits, out, progress):
-    t_start = time.time()
+def _train_rows(data, preset, splits, out, progress):
+    "Every row of every split, each a resumable step: ({row: [its split results]}, {row: seconds})."
     per_row = {r: [] for r in ROWS}
     seconds = {r: 0.0 for r in ROWS}
     vectors = feats = None
@@ -245,6 +245,12 @@ def _run(data, preset, splits, out, progress):
                 print(f"training {row} on {sp.name}", flush=True)
                 return _target_row(data, sp, kind and out / f'source_{kind}' / sp.name, out / row / sp.name, preset, progress)
             r = _step(out, f"{row}-{sp.name}", train_eval, collective=True); per_row[row].append(r); seconds[row] += r['seconds'] if r else 0
+    return per_row, seconds
+
+# %% ../nbs/07_pipeline.ipynb #354d1d1d
+def _run(data, preset, splits, out, progress):
+    t_start = time.time()
+    per_row, seconds = _train_rows(data, preset, splits, out, progress)
     if not processes().is_main(): return None
     first = splits[0].name
     models = _step(out, 'models', lambda: network_costs(load_model(out / 'source_standard' / first / 'checkpoint.pt'),

@@ -24,7 +24,7 @@ from .training import MetricTerm, Term, fit, pick_device, processes
 __all__ = ['VIEWS', 'IMITATION_LOSSES', 'TEACH_TARGET', 'GrayView', 'LBPView', 'make_view', 'ViewNet', 'absolute_loss',
            'relative_loss', 'rkd_distance_loss', 'rkd_angle_loss', 'imitation_loss', 'label_subset', 'TargetConfig',
            'target_spec', 'build_target', 'teacher_embeddings', 'view_pairs', 'ImitationTerm', 'LabelTerm',
-           'train_target', 'distil', 'load_target']
+           'target_batches', 'train_target', 'distil', 'load_target']
 
 # %% ../nbs/06_imitation.ipynb #b4b7754e
 VIEWS = Registry('view')
@@ -205,6 +205,29 @@ class LabelTerm(Term):
     def parameters(self): return self.metric.parameters()
     def state(self): return self.metric.state()
 
+# %% ../nbs/06_imitation.ipynb #1f581ff4
+def target_batches(views, # (N, 2, ...) every training face's view and its mirror image's
+                   teacher, # (N, 2, D) the teacher's embeddings of the same, or None
+                   labelled, y_lab, # rows of the labelled faces and their labels, or None
+                   batch_size, lb, steps): # faces to imitate, labelled faces per step, steps per epoch
+    "`batches(epoch, generator)` for `fit`: each step's faces to imitate (with a random flip) and labelled faces."
+    def batches(epoch, gen):  # every process draws the global batch and its flips; fit takes this process's part
+        order = torch.randperm(len(views), generator=gen)
+        if labelled is not None:  # the labelled faces in random order, as often as this epoch's steps need them
+            lab_order = torch.cat([torch.randperm(len(labelled), generator=gen) for _ in range(-(-steps * lb // len(labelled)))])
+        for step in range(steps):
+            b = {}
+            if teacher is not None:
+                idx = order[step * batch_size:(step + 1) * batch_size]
+                flip = torch.randint(0, 2, (len(idx),), generator=gen)
+                b.update(x=views[idx, flip], teacher=teacher[idx, flip])
+            if labelled is not None:
+                j = lab_order[step * lb:(step + 1) * lb]
+                flip_l = torch.randint(0, 2, (len(j),), generator=gen)
+                b.update(x_lab=views[labelled[j], flip_l], y_lab=y_lab[j])
+            yield b
+    return batches
+
 # %% ../nbs/06_imitation.ipynb #9f825bd0
 def train_target(data:FaceData, # faces
                  rows, # rows of `data` to train on (a split's `train`)
@@ -237,21 +260,7 @@ def train_target(data:FaceData, # faces
     steps = max(1, len(rows) // cfg.batch_size)
     lb = min(cfg.batch_size, len(labelled)) // n_proc * n_proc  # labelled faces per step, split evenly over the processes
     if use_labels and lb == 0: raise ValueError(f"{len(labelled)} labelled faces cannot be shared by {n_proc} processes")
-    def batches(epoch, gen):  # every process draws the global batch and its flips; fit takes this process's part
-        order = torch.randperm(len(rows), generator=gen)
-        if use_labels:  # the labelled faces in random order, as often as this epoch's steps need them
-            lab_order = torch.cat([torch.randperm(len(labelled), generator=gen) for _ in range(-(-steps * lb // len(labelled)))])
-        for step in range(steps):
-            b = {}
-            if teacher is not None:
-                idx = order[step * cfg.batch_size:(step + 1) * cfg.batch_size]
-                flip = torch.randint(0, 2, (len(idx),), generator=gen)
-                b.update(x=views[idx, flip], teacher=teacher[idx, flip])
-            if use_labels:
-                j = lab_order[step * lb:(step + 1) * lb]
-                flip_l = torch.randint(0, 2, (len(j),), generator=gen)
-                b.update(x_lab=views[labelled[j], flip_l], y_lab=y_lab[j])
-            yield b
+    batches = target_batches(views, teacher, labelled if use_labels else None, y_lab, cfg.batch_size, lb, steps)
     terms += extra
     config = {**config_dict(cfg), 'teacher': teacher is not None, **({'terms': [repr(t) for t in extra]} if extra else {})}
     history = fit(model.net, batches, terms, cfg.epochs, steps, cfg.lr, cfg.weight_decay, cfg.seed, device, False,
