@@ -247,7 +247,7 @@ def _train_rows(data, preset, splits, out, progress):
             r = _step(out, f"{row}-{sp.name}", train_eval, collective=True); per_row[row].append(r); seconds[row] += r['seconds'] if r else 0
     return per_row, seconds
 
-# %% ../nbs/07_pipeline.ipynb #354d1d1d
+# %% ../nbs/07_pipeline.ipynb #5ff9be97
 def _run(data, preset, splits, out, progress):
     t_start = time.time()
     per_row, seconds = _train_rows(data, preset, splits, out, progress)

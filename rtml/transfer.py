@@ -205,7 +205,7 @@ class LabelTerm(Term):
     def parameters(self): return self.metric.parameters()
     def state(self): return self.metric.state()
 
-# %% ../nbs/06_imitation.ipynb #1f581ff4
+# %% ../nbs/06_imitation.ipynb #6006bf90
 def target_batches(views, # (N, 2, ...) every training face's view and its mirror image's
                    teacher, # (N, 2, D) the teacher's embeddings of the same, or None
                    labelled, y_lab, # rows of the labelled faces and their labels, or None
