@@ -15,13 +15,14 @@ import torch.nn.functional as F
 from PIL import Image
 
 # %% auto #0
-__all__ = ['PairRow', 'OFFICIAL_MD5', 'LFW_CROP', 'IMAGE_SUFFIXES', 'MMAP_BYTES', 'IMAGE_FOLDERS', 'LFW_HELP', 'LBP_METHODS',
+__all__ = ['PairRow', 'OFFICIAL_MD5', 'LFW_CROP', 'IMAGE_SUFFIXES', 'IMAGE_FOLDERS', 'LFW_HELP', 'LBP_METHODS', 'MMAP_BYTES',
            'DataError', 'Protocol', 'render_faces', 'make_protocol', 'check_md5', 'read_names', 'read_people',
            'read_pairs', 'write_pairs', 'write_people', 'write_protocol', 'read_protocol', 'Pairs', 'Split',
-           'class_folds', 'FaceData', 'person_numbers', 'synthetic_faces', 'cache_dir', 'check_crop', 'decode_face',
-           'decode_images', 'read_rows', 'find_lfw', 'load_lfw', 'write_face_folder', 'load_identity_folder',
-           'read_name_list', 'outside_training', 'to_tensor', 'to_gray', 'gray_lowres', 'lbp_n_bins', 'lbp_codes',
-           'lbp_histograms', 'lbp_view', 'load_faces']
+           'class_folds', 'ProtocolViews', 'FaceData', 'person_numbers', 'synthetic_faces', 'check_crop', 'decode_face',
+           'InMemory', 'image_store', 'use_image_store', 'decode_into', 'decode_images', 'find_lfw', 'load_lfw',
+           'write_face_folder', 'load_identity_folder', 'read_name_list', 'outside_training', 'to_tensor', 'to_gray',
+           'gray_lowres', 'lbp_n_bins', 'lbp_codes', 'lbp_histograms', 'lbp_view', 'load_faces', 'cache_dir',
+           'DiskCache', 'read_rows']
 
 # %% ../nbs/00_data.ipynb #27f3ab47
 class DataError(ValueError):
@@ -81,6 +82,22 @@ def _identities(n, rng):
                 mouth_y=u(.34, .52), mouth_w=u(.16, .30), lip_t=u(.03, .06), lips=pick(_SKIN[:1] * [[.8,.45,.45]], .06),
                 beard=(rng.random(n) < .25).astype(float), glasses=(rng.random(n) < .15).astype(float))
 
+# %% ../nbs/00_data.ipynb #a66bb2c0
+def _paint_eyes(img, fx, y, col, p, opening, gaze, px):
+    "Both eyes on `img`: white, iris (turned by `gaze`), brow, and glasses where an identity wears them."
+    n = len(img)
+    for side in (-1, 1):
+        cx, cy = side * col('eye_dx'), col('eye_y')
+        eye = _ellipse(fx, y, cx, cy, col('eye_a'), col('eye_b') * opening, px)
+        img = _paint(img, eye, np.full((n, 3), .95))
+        img = _paint(img, eye * _ellipse(fx, y, cx + gaze, cy, col('eye_b') * .95, col('eye_b') * .95, px), p['iris'])
+        by = cy - col('brow_up') + side * col('brow_tilt') * (fx - cx)
+        img = _paint(img, _ellipse(fx, y, cx, by, col('eye_a') * 1.2, col('brow_t'), px), p['hair'] * .7)
+        ring = _ellipse(fx, y, cx, cy, col('eye_a') * 1.5, col('eye_a') * 1.2, px)
+        ring = ring - _ellipse(fx, y, cx, cy, col('eye_a') * 1.5 - px * 2, col('eye_a') * 1.2 - px * 2, px)
+        img = _paint(img, np.clip(ring, 0, 1) * col('glasses'), np.full((n, 3), .05))
+    return img
+
 # %% ../nbs/00_data.ipynb #fa940ab5
 def render_faces(ids, person, size=64, seed=0):
     "Render one image of identity `person[k]` (parameters `ids`) per entry, each under its own pose and light."
@@ -105,16 +122,7 @@ def render_faces(ids, person, size=64, seed=0):
     img = _paint(img, face, p['skin'])
     img = _paint(img, face * col('beard') * _below(y, .18, px) * .85, p['hair'] * .8)
     img = _paint(img, face * (1 - _below(y, col('hairline'), px)), p['hair'])
-    for side in (-1, 1):
-        cx, cy = side * col('eye_dx'), col('eye_y')
-        eye = _ellipse(fx, y, cx, cy, col('eye_a'), col('eye_b') * opening, px)
-        img = _paint(img, eye, np.full((n, 3), .95))
-        img = _paint(img, eye * _ellipse(fx, y, cx + gaze, cy, col('eye_b') * .95, col('eye_b') * .95, px), p['iris'])
-        by = cy - col('brow_up') + side * col('brow_tilt') * (fx - cx)
-        img = _paint(img, _ellipse(fx, y, cx, by, col('eye_a') * 1.2, col('brow_t'), px), p['hair'] * .7)
-        ring = _ellipse(fx, y, cx, cy, col('eye_a') * 1.5, col('eye_a') * 1.2, px)
-        ring = ring - _ellipse(fx, y, cx, cy, col('eye_a') * 1.5 - px * 2, col('eye_a') * 1.2 - px * 2, px)
-        img = _paint(img, np.clip(ring, 0, 1) * col('glasses'), np.full((n, 3), .05))
+    img = _paint_eyes(img, fx, y, col, p, opening, gaze, px)
     nose = _ellipse(fx * 1.1, y, 0, col('eye_y') + col('nose_len') / 2 + .06, col('nose_w'), col('nose_len') / 2, px)
     img = _paint(img, nose * .45, p['skin'] * .7)
     mw, my = col('mouth_w'), col('mouth_y')
@@ -343,35 +351,9 @@ def class_folds(same, n_folds=10):
         fold[idx] = np.arange(len(idx)) * n_folds // max(len(idx), 1)
     return fold
 
-# %% ../nbs/00_data.ipynb #cf370e09
-@dataclass
-class FaceData:
-    "Every image of a source as one uint8 array, its identities, and its protocol."
-    images: np.ndarray        # (N, H, W, 3) uint8, rows ordered by person then image number
-    person: np.ndarray        # (N,) index into `names`
-    number: np.ndarray        # (N,) image number within its person, from 1 as in LFW's file names
-    names: list               # identity names, sorted
-    protocol: Protocol
-    source: str               # where the images came from
-    files: list|None = None   # image files relative to the image folder, when read from disk
-
-    def __post_init__(self):
-        if len(self.images) == 0: raise DataError(f"{self.source}: the dataset is empty (no images)")
-        counts = np.bincount(self.person, minlength=len(self.names))
-        self._first = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        self._pid = {n: i for i, n in enumerate(self.names)}
-
-    def __len__(self): return len(self.images)
-    def __repr__(self):
-        n, h, w, _ = self.images.shape
-        return f"FaceData({self.source}: {n} images {h}x{w}, {len(self.names)} people)"
-
-    def digest(self):
-        "A short hash of every pixel and identity: whatever changes the faces (another crop, size or alignment) changes it."
-        h = hashlib.sha1(np.ascontiguousarray(self.person).tobytes())
-        for s in range(0, len(self.images), 1024): h.update(np.ascontiguousarray(self.images[s:s + 1024]).tobytes())
-        return h.hexdigest()[:16]
-
+# %% ../nbs/00_data.ipynb #bc3fe903
+class ProtocolViews:
+    "Rows and pairs by name, and the protocol's splits: what `FaceData` adds to its arrays (it needs `_first`, `_pid` and `protocol`)."
     def rows(self, people):
         "Rows of every image of `people`."
         return np.concatenate([np.arange(self._first[self._pid[p]], self._first[self._pid[p]] + self.protocol.counts[p])
@@ -409,6 +391,35 @@ class FaceData:
         if protocol == 'view2': return self.view2()
         raise DataError(f"protocol must be 'view1' or 'view2', got {protocol!r}")
 
+# %% ../nbs/00_data.ipynb #cf370e09
+@dataclass
+class FaceData(ProtocolViews):
+    "Every image of a source as one uint8 array, its identities, and its protocol."
+    images: np.ndarray        # (N, H, W, 3) uint8, rows ordered by person then image number
+    person: np.ndarray        # (N,) index into `names`
+    number: np.ndarray        # (N,) image number within its person, from 1 as in LFW's file names
+    names: list               # identity names, sorted
+    protocol: Protocol
+    source: str               # where the images came from
+    files: list|None = None   # image files relative to the image folder, when read from disk
+
+    def __post_init__(self):
+        if len(self.images) == 0: raise DataError(f"{self.source}: the dataset is empty (no images)")
+        counts = np.bincount(self.person, minlength=len(self.names))
+        self._first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        self._pid = {n: i for i, n in enumerate(self.names)}
+
+    def __len__(self): return len(self.images)
+    def __repr__(self):
+        n, h, w, _ = self.images.shape
+        return f"FaceData({self.source}: {n} images {h}x{w}, {len(self.names)} people)"
+
+    def digest(self):
+        "A short hash of every pixel and identity: whatever changes the faces (another crop, size or alignment) changes it."
+        h = hashlib.sha1(np.ascontiguousarray(self.person).tobytes())
+        for s in range(0, len(self.images), 1024): h.update(np.ascontiguousarray(self.images[s:s + 1024]).tobytes())
+        return h.hexdigest()[:16]
+
 # %% ../nbs/00_data.ipynb #d5f72388
 def person_numbers(names, counts):
     "(person, number) arrays for images ordered by person (`names`) then image number, from 1."
@@ -441,12 +452,6 @@ def _pillow_suffixes():
     return tuple(sorted(ext for ext, fmt in Image.registered_extensions().items() if real(fmt)))
 
 IMAGE_SUFFIXES = _pillow_suffixes()  # what identity folders read; grey images become three equal channels
-_CACHE_VERSION = 1
-
-def cache_dir():
-    "Folder for decoded images: `RTML_CACHE`, or `~/.cache/rtml`."
-    return Path(os.environ.get('RTML_CACHE') or Path.home() / '.cache' / 'rtml')
-
 def check_crop(crop):
     "`crop` as a tuple of four fractions (left, top, right, bottom), or a `DataError` naming the argument."
     if crop is None: return None
@@ -469,67 +474,58 @@ def decode_face(path, size=64, crop=None):
 
 def _decode_star(args): return decode_face(*args)
 
-# %% ../nbs/00_data.ipynb #49287db3
-MMAP_BYTES = 2 ** 31  # decoded arrays larger than this (2 GiB) are read through a memory map, not into memory
+# %% ../nbs/00_data.ipynb #e913ca50
+class InMemory:
+    "Where decoded faces are kept: here nowhere, decoded into memory afresh every time."
+    def get(self, parts, # what the array holds (root, files, their sizes, size, crop): a store may key a kept copy by them
+            shape, fill, # `fill(array)` decodes into an empty uint8 array of `shape` and returns it
+            mmap='auto'):
+        if mmap is True: raise DataError("a memory-mapped array lives in the disk cache: mmap=True needs cache=True")
+        return fill(np.empty(shape, np.uint8))
 
-# %% ../nbs/00_data.ipynb #39945014
-def decode_images(root, files, size=64, crop=None, cache=True, workers=None, progress=True,
-                  mmap='auto'): # read the cached array through a memory map: True, False, or 'auto' (when larger than `MMAP_BYTES`)
-    "Decode `files` (relative to `root`) into an (N, size, size, 3) uint8 array, cached on disk (and memory-mapped when large)."
+_image_store = InMemory()
+
+def image_store():
+    "Where `decode_images` keeps what it decodes: `InMemory()` unless `use_image_store` plugged in another (00's Under the hood does)."
+    return _image_store
+
+def use_image_store(store):
+    "Make `store` (anything with `InMemory`'s `get`) what `decode_images` asks from now on; returns it."
+    global _image_store
+    _image_store = store
+    return store
+
+# %% ../nbs/00_data.ipynb #b43dbf95
+def decode_into(out, # (N, size, size, 3) uint8 array to fill, row k from `paths[k]`
+                paths, crop=None, workers=None, progress=True):
+    "Decode `paths` into `out`, in worker processes when there are many; every failure reported together, by file. Returns `out`."
     from tqdm.auto import tqdm
+    workers = workers or min(4, os.cpu_count() or 1)
+    jobs = [(str(p), out.shape[1], crop) for p in paths]
+    bad, ex = [], ProcessPoolExecutor(workers) if workers > 1 and len(jobs) > 256 else None
+    try:
+        results = ex.map(_decode_star, jobs, chunksize=64) if ex else (decode_face(*j) for j in jobs)
+        for i, (a, why) in enumerate(tqdm(results, total=len(jobs), desc=f"decoding {len(jobs)} images", disable=not progress, unit='img')):
+            if why: bad.append((paths[i], why))
+            else: out[i] = a
+    finally:
+        if ex: ex.shutdown(cancel_futures=True)
+    if bad:
+        lines = '\n'.join(f"  {p}: {why}" for p, why in bad[:20]) + (f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else '')
+        raise DataError(f"{len(bad)} image(s) could not be decoded; replace or remove them:\n{lines}")
+    return out
+
+def decode_images(root, files, size=64, crop=None, cache=True, workers=None, progress=True,
+                  mmap='auto'): # read the kept array through a memory map: True, False, or 'auto' (when larger than `MMAP_BYTES`)
+    "Decode `files` (relative to `root`) into an (N, size, size, 3) uint8 array; with `cache`, kept where `image_store()` keeps it."
     root, crop = Path(root), check_crop(crop)
     if not files: raise DataError(f"{root}: no images to decode")
     paths = [root / f for f in files]
     try: sizes = [p.stat().st_size for p in paths]
     except FileNotFoundError as e: raise DataError(f"missing image file {e.filename}") from None
-    key = hashlib.sha1(json.dumps([_CACHE_VERSION, str(root.resolve()), files, sizes, size, crop]).encode()).hexdigest()[:20]
-    cached = cache_dir() / f"faces-{key}.npy"
-    mapped = mmap is True or (mmap == 'auto' and len(files) * size * size * 3 > MMAP_BYTES)
-    if mapped and not cache: raise DataError("a memory-mapped array lives in the cache: mmap=True needs cache=True")
-    if cache and cached.is_file():
-        try: return np.load(cached, mmap_mode='r' if mapped else None)
-        except (OSError, ValueError): cached.unlink(missing_ok=True)  # a damaged cache file is only a cache
-    workers = workers or min(4, os.cpu_count() or 1)
-    jobs = [(str(p), size, crop) for p in paths]
-    bar = dict(total=len(jobs), desc=f"decoding {len(jobs)} images", disable=not progress, unit='img')
-    if cache: cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(f'.{os.getpid()}.tmp')
-    # decoded straight into the cache file, one image at a time: memory stays at one image whatever the dataset's size
-    images = (np.lib.format.open_memmap(tmp, 'w+', np.uint8, (len(jobs), size, size, 3)) if cache
-              else np.empty((len(jobs), size, size, 3), np.uint8))
-    bad, ex = [], None
-    try:
-        ex = ProcessPoolExecutor(workers) if workers > 1 and len(jobs) > 256 else None
-        results = ex.map(_decode_star, jobs, chunksize=64) if ex else (decode_face(*j) for j in jobs)
-        for i, (a, why) in enumerate(tqdm(results, **bar)):
-            if why: bad.append((paths[i], why))
-            else: images[i] = a
-        if bad:
-            lines = '\n'.join(f"  {p}: {why}" for p, why in bad[:20]) + (f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else '')
-            raise DataError(f"{len(bad)} image(s) could not be decoded; replace or remove them:\n{lines}")
-        if not cache: return images
-        images.flush(); del images
-        os.replace(tmp, cached)  # atomic: an interrupted write never leaves a half file under the real name
-    finally:
-        if ex: ex.shutdown(cancel_futures=True)
-        if cache and tmp.exists(): tmp.unlink()
-    return np.load(cached, mmap_mode='r' if mapped else None)
-
-# %% ../nbs/00_data.ipynb #cd2cc332
-def read_rows(images, # (N, ...) array, in memory or memory-mapped (`decode_images`)
-              idx, # rows to read
-              out=None): # an array to read them into (reused batch after batch: no new large buffer, no heap growth)
-    "`images[idx]` as an in-memory array; from a memory map, read in file order, and the map's pages released after (resident memory stays at one batch)."
-    idx = np.asarray(idx)
-    if not isinstance(images, np.memmap): return images[idx]
-    order = np.argsort(idx, kind='stable')
-    out = np.empty((len(idx), *images.shape[1:]), images.dtype) if out is None else out[:len(idx)]
-    out[order] = images[idx[order]]
-    m = getattr(images, '_mmap', None) or getattr(getattr(images, 'base', None), '_mmap', None)
-    if m is not None and hasattr(m, 'madvise'):
-        import mmap as _mm
-        m.madvise(_mm.MADV_DONTNEED)  # the file's pages leave this process (they stay in the system's file cache)
-    return out
+    store = image_store() if cache else InMemory()
+    fill = lambda out: decode_into(out, paths, crop, workers, progress)
+    return store.get([str(root.resolve()), files, sizes, size, crop], (len(paths), size, size, 3), fill, mmap)
 
 # %% ../nbs/00_data.ipynb #cc3eabd0
 IMAGE_FOLDERS = ('lfw-deepfunneled', 'lfw_deepfunneled', 'lfw_funneled', 'lfw-funneled', 'lfw')
@@ -704,3 +700,47 @@ def load_faces(lfw=None, # LFW folder; None: RTML_LFW if set, else synthetic fac
     lfw = lfw or os.environ.get('RTML_LFW')
     if lfw: return load_lfw(lfw, size=size, progress=progress, **kwargs)
     return synthetic_faces(size=size, seed=seed, **kwargs)
+
+# %% ../nbs/00_data.ipynb #ed980402
+_CACHE_VERSION = 1
+MMAP_BYTES = 2 ** 31  # decoded arrays larger than this (2 GiB) are read through a memory map, not into memory
+
+def cache_dir():
+    "Folder for decoded images: `RTML_CACHE`, or `~/.cache/rtml`."
+    return Path(os.environ.get('RTML_CACHE') or Path.home() / '.cache' / 'rtml')
+
+class DiskCache(InMemory):
+    "Decoded faces kept as one `.npy` file per array in `cache_dir()`, written one image at a time, memory-mapped when large."
+    def get(self, parts, shape, fill, mmap='auto'):
+        cached = cache_dir() / f"faces-{hashlib.sha1(json.dumps([_CACHE_VERSION, *parts]).encode()).hexdigest()[:20]}.npy"
+        load = lambda: np.load(cached, mmap_mode='r' if mmap is True or (mmap == 'auto' and np.prod(shape) > MMAP_BYTES) else None)
+        if cached.is_file():
+            try: return load()
+            except (OSError, ValueError): cached.unlink(missing_ok=True)  # a damaged cache file is only a cache
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f'.{os.getpid()}.tmp')
+        try:
+            images = fill(np.lib.format.open_memmap(tmp, 'w+', np.uint8, shape))  # straight into the file: one image in memory
+            images.flush(); del images
+            os.replace(tmp, cached)  # atomic: an interrupted write never leaves a half file under the real name
+        finally:
+            if tmp.exists(): tmp.unlink()
+        return load()
+
+use_image_store(DiskCache())  # from here on (and whenever rtml is imported) decoded faces are kept on disk
+
+# %% ../nbs/00_data.ipynb #c56a0316
+def read_rows(images, # (N, ...) array, in memory or memory-mapped (`decode_images`)
+              idx, # rows to read
+              out=None): # an array to read them into (reused batch after batch: no new large buffer, no heap growth)
+    "`images[idx]` as an in-memory array; from a memory map, read in file order, and the map's pages released after (resident memory stays at one batch)."
+    idx = np.asarray(idx)
+    if not isinstance(images, np.memmap): return images[idx]
+    order = np.argsort(idx, kind='stable')
+    out = np.empty((len(idx), *images.shape[1:]), images.dtype) if out is None else out[:len(idx)]
+    out[order] = images[idx[order]]
+    m = getattr(images, '_mmap', None) or getattr(getattr(images, 'base', None), '_mmap', None)
+    if m is not None and hasattr(m, 'madvise'):
+        import mmap as _mm
+        m.madvise(_mm.MADV_DONTNEED)  # the file's pages leave this process (they stay in the system's file cache)
+    return out
