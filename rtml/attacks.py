@@ -18,8 +18,8 @@ from .verification import embed_images, pair_scores, reports_table, split_thresh
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'ATTACKS', 'attack_mode', 'project', 'step_sizes', 'pgd', 'fgsm', 'metric_loss', 'embedding_shift',
-           'dodging', 'impersonation', 'pair_attack', 'Attack', 'make_attack', 'MirrorSum', 'attack_pairs',
-           'robustness_report', 'robustness_table', 'show_attack']
+           'dodging', 'impersonation', 'pair_attack', 'check_attack', 'worst_case', 'Attack', 'make_attack',
+           'MirrorSum', 'attack_pairs', 'robustness_report', 'robustness_table', 'show_attack']
 
 # %% ../nbs/04_attacks.ipynb #a95417c3
 @contextmanager
@@ -117,6 +117,33 @@ def pair_attack(partner, same):
 # %% ../nbs/04_attacks.ipynb #72b40a55
 def _budget(eps, norm): return f"{eps * 255:g}/255" if norm == 'linf' else f"{eps:g}"
 
+# %% ../nbs/04_attacks.ipynb #ffb78454
+def check_attack(a):
+    "A `ValueError` naming the setting of attack `a` that makes no attack."
+    if a.norm not in ('linf', 'l2'): raise ValueError(f"norm must be 'linf' or 'l2', got {a.norm!r}")
+    if a.schedule not in SCHEDULES: raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {a.schedule!r}")
+    if a.eps < 0 or a.steps < 1 or a.restarts < 1:
+        raise ValueError(f"need eps >= 0, steps >= 1 and restarts >= 1, got eps={a.eps}, steps={a.steps}, restarts={a.restarts}")
+    if a.step_size is not None and not a.step_size > 0:
+        raise ValueError(f"step_size must be > 0 (or None for 2.5 * eps / steps), got {a.step_size}")
+    if a.restarts > 1 and not a.random_start:
+        raise ValueError("restarts > 1 need random_start=True: from the same start every restart is the same")
+
+def worst_case(runs, # adversarial versions of the same images, one per restart
+               model, objective, n, # n: the number of images
+               eval_mode=True):
+    "For each sample (a per-sample `objective`) or for the batch (a scalar one), the run with the highest objective."
+    best = top = None
+    for x in runs:
+        with torch.no_grad(), attack_mode(model, eval_mode): v = objective(model(x))
+        if v.dim() and v.shape != (n,): raise ValueError(f"objective gave shape {tuple(v.shape)} for {n} images: want ({n},) or a scalar")
+        if best is None: best, top = x, v
+        elif v.dim() == 0:
+            if v > top: best, top = x, v
+        else:
+            best = torch.where((v > top).view(-1, *[1] * (x.dim() - 1)), x, best); top = torch.maximum(v, top)
+    return best
+
 # %% ../nbs/04_attacks.ipynb #4814d60e
 @dataclass
 class Attack:
@@ -132,14 +159,7 @@ class Attack:
     eval_mode: bool = True       # attack the model in eval mode (restored after)
 
     def __post_init__(self):
-        if self.norm not in ('linf', 'l2'): raise ValueError(f"norm must be 'linf' or 'l2', got {self.norm!r}")
-        if self.schedule not in SCHEDULES: raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
-        if self.eps < 0 or self.steps < 1 or self.restarts < 1:
-            raise ValueError(f"need eps >= 0, steps >= 1 and restarts >= 1, got eps={self.eps}, steps={self.steps}, restarts={self.restarts}")
-        if self.step_size is not None and not self.step_size > 0:
-            raise ValueError(f"step_size must be > 0 (or None for 2.5 * eps / steps), got {self.step_size}")
-        if self.restarts > 1 and not self.random_start:
-            raise ValueError("restarts > 1 need random_start=True: from the same start every restart is the same")
+        check_attack(self)
 
     @property
     def label(self):
@@ -159,19 +179,8 @@ class Attack:
         dev = 'cpu' if generator is None else generator.device
         run = lambda k: pgd(model, images, objective, self.eps, self.steps, self.step_size, self.norm, self.random_start,
                             self.eval_mode, torch.Generator(dev).manual_seed(seed + k), self.schedule)
-        best = run(0)
-        if self.restarts == 1 or self.eps == 0: return best
-        with torch.no_grad(), attack_mode(model, self.eval_mode): top = objective(model(best))
-        for k in range(1, self.restarts):
-            x = run(k)
-            with torch.no_grad(), attack_mode(model, self.eval_mode): v = objective(model(x))
-            if v.dim() == 0:
-                if v > top: best, top = x, v
-            else:
-                if v.shape != (len(images),): raise ValueError(f"objective gave shape {tuple(v.shape)} for {len(images)} images: want ({len(images)},) or a scalar")
-                better = v > top
-                best = torch.where(better.view(-1, *[1] * (x.dim() - 1)), x, best); top = torch.maximum(v, top)
-        return best
+        if self.restarts == 1 or self.eps == 0: return run(0)
+        return worst_case((run(k) for k in range(self.restarts)), model, objective, len(images), self.eval_mode)
 
 # %% ../nbs/04_attacks.ipynb #3fd7b6a5
 ATTACKS = Registry('attack')

@@ -23,10 +23,10 @@ from .pipeline import PRESETS, _write_json  # atomic JSON, as the pipeline write
 
 # %% auto #0
 __all__ = ['SHIFTS', 'REGIMES', 'shift_align', 'shift_jpeg', 'shift_blur', 'shift_noise', 'shift_light', 'shifted_faces',
-           'ViewProbe', 'StudyConfig', 'StudySplits', 'study_splits', 'test_faces', 'restart_similarities',
-           'worst_case', 'craft_transfer', 'transfer_similarities', 'read_network', 'judged', 'judged_bootstrap',
-           'seed_t_interval', 'study_comparisons', 'write_summary', 'study_curves', 'plot_study', 'plot_masking',
-           'verdict_table', 'study_units', 'match_epochs', 'Study']
+           'ViewProbe', 'StudyNetworks', 'StudyConfig', 'StudySplits', 'study_splits', 'test_faces',
+           'restart_similarities', 'worst_case', 'craft_transfer', 'transfer_similarities', 'read_network', 'judged',
+           'judged_bootstrap', 'seed_t_interval', 'study_comparisons', 'write_summary', 'study_curves', 'plot_study',
+           'plot_masking', 'verdict_table', 'study_units', 'match_epochs', 'Study']
 
 # %% ../nbs/13_study.ipynb #bac0f1fe
 SHIFTS = Registry('face shift')  # name -> function(uint8 faces (N, H, W, 3), generator seed) -> uint8 faces of the same shape
@@ -83,9 +83,36 @@ class ViewProbe(nn.Module):
 # %% ../nbs/13_study.ipynb #b019e27b
 REGIMES = ('same', 'new_ids', 'view16')  # the target regimes: the source's own faces; other people; a stronger view shift
 
+# %% ../nbs/13_study.ipynb #7842aba2
+class StudyNetworks:
+    "What `StudyConfig`'s settings make: each teacher's and student's configuration, and the names of the robustness readings."
+    def source(self, eps, seed, epochs=None):
+        "The teacher's `SourceConfig`: the quick preset's source, robust at budget `eps` (the robust fields of `ROBUST`) unless it is 0."
+        base = replace(PRESETS['quick'].source, epochs=epochs or self.source_epochs, width=self.source_width, seed=seed, device=self.device)
+        return base if eps == 0 else replace(base, **{**ROBUST, 'eps': eps})
+
+    def target(self, seed, size=32, labels=0.1, weight=0.0):
+        "A student's (or a target alone's) `TargetConfig`: the quick preset's target at grey `size` x `size`."
+        return replace(PRESETS['quick'].target, size=size, epochs=self.target_epochs, label_fraction=labels, label_weight=weight,
+                       seed=seed, device=self.device)
+
+    def readings(self):
+        "The robustness readings: label -> (steps, restarts), the pipeline's first."
+        b = f"@{self.attack_eps * 255:g}/255"
+        out = {f"pgd{self.pipeline_steps}x1{b}": (self.pipeline_steps, 1)}
+        for s in self.steps:
+            out[f"pgd{s}x1{b}"] = (s, 1)
+            if self.restarts > 1: out[f"pgd{s}x{self.restarts}{b}"] = (s, self.restarts)
+        return out
+
+    @property
+    def strongest(self): return f"pgd{max(self.steps)}x{self.restarts}@{self.attack_eps * 255:g}/255"
+    @property
+    def pipeline_reading(self): return f"pgd{self.pipeline_steps}x1@{self.attack_eps * 255:g}/255"
+
 # %% ../nbs/13_study.ipynb #50302088
 @dataclass
-class StudyConfig:
+class StudyConfig(StudyNetworks):
     "Every setting of the study, declared once: `rtml study` makes a flag of each."
     epsilons: tuple = option((0.0, .5 / 255, 1 / 255, 2 / 255, 4 / 255), "training budgets of the teachers (0: the standard source)", low=0, high=MAX_LINF, parse=parse_eps)
     seeds: tuple = option((0, 1, 2), "training seeds: every teacher, student and split of people is made once per seed")
@@ -110,30 +137,6 @@ class StudyConfig:
     bootstrap: int = option(1000, "bootstrap replicates of every comparison", low=10)
     seed: int = option(0, "seed of the validation people and the attacked pairs (the training seeds are --seeds)")
     device: str = option('auto', "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', ...")
-
-    def source(self, eps, seed, epochs=None):
-        "The teacher's `SourceConfig`: the quick preset's source, robust at budget `eps` (the robust fields of `ROBUST`) unless it is 0."
-        base = replace(PRESETS['quick'].source, epochs=epochs or self.source_epochs, width=self.source_width, seed=seed, device=self.device)
-        return base if eps == 0 else replace(base, **{**ROBUST, 'eps': eps})
-
-    def target(self, seed, size=32, labels=0.1, weight=0.0):
-        "A student's (or a target alone's) `TargetConfig`: the quick preset's target at grey `size` x `size`."
-        return replace(PRESETS['quick'].target, size=size, epochs=self.target_epochs, label_fraction=labels, label_weight=weight,
-                       seed=seed, device=self.device)
-
-    def readings(self):
-        "The robustness readings: label -> (steps, restarts), the pipeline's first."
-        b = f"@{self.attack_eps * 255:g}/255"
-        out = {f"pgd{self.pipeline_steps}x1{b}": (self.pipeline_steps, 1)}
-        for s in self.steps:
-            out[f"pgd{s}x1{b}"] = (s, 1)
-            if self.restarts > 1: out[f"pgd{s}x{self.restarts}{b}"] = (s, self.restarts)
-        return out
-
-    @property
-    def strongest(self): return f"pgd{max(self.steps)}x{self.restarts}@{self.attack_eps * 255:g}/255"
-    @property
-    def pipeline_reading(self): return f"pgd{self.pipeline_steps}x1@{self.attack_eps * 255:g}/255"
 
 # %% ../nbs/13_study.ipynb #29517976
 @dataclass
@@ -310,6 +313,31 @@ def study_comparisons(cfg:StudyConfig):
             if e: out.append((f"{regime}: teacher at eps {e * 255:g}/255 - standard teacher", regime, None, (f"{regime}/teacher/None/None", e * 255), (f"{regime}/teacher/None/None", 0.0), False))
     return out
 
+# %% ../nbs/13_study.ipynb #10426276
+def _attacked_verdicts(sims, pairs, sub, cfg):
+    "Does robustness transfer? The verdicts on the students under the strongest attack, on the attacked pairs `sub`."
+    strongest, verdicts = cfg.strongest, []
+    thr = lambda d: _thresholds(d, pairs)
+    for name, regime, labels, a, b, primary in study_comparisons(cfg):  # does robustness transfer? students under the strongest attack
+        if '/student/' not in a[0] or '/student/' not in b[0]: continue
+        both = [s for s in cfg.seeds if all('strongest' in sims.get((*k, s), {}) for k in (a, b))]
+        if not both: continue
+        right = lambda k: np.stack([judged(sims[(*k, s)]['strongest'], sub.same, sub.fold, thr(sims[(*k, s)])) for s in both])
+        ra, rb = right(a), right(b)
+        d = bootstrap_verdict(*judged_bootstrap(ra, rb, sub.same, sub.fold, cfg.bootstrap, cfg.seed))
+        fold_mean = lambda r: np.array([np.mean([r[i][sub.fold == k].mean() for k in np.unique(sub.fold)]) for i in range(len(r))])
+        verdicts.append({'comparison': name, 'metric': 'attacked', 'reading': strongest, 'regime': regime, 'labels': labels,
+                         'primary': primary, 'seeds': both, **d, 'sensitivity': {'seed_t': seed_t_interval(fold_mean(ra) - fold_mean(rb))}})
+    return verdicts
+
+def _masking(records, cfg):
+    "Each network's gap between the pipeline's reading and the strongest: more than 5 points may be gradient masking."
+    strongest, pipe = cfg.strongest, cfg.pipeline_reading
+    return [{'regime': r['regime'], 'eps': r['eps'], 'seed': r['seed'], 'row': r['row'], 'labels': r['labels'], 'variant': r.get('variant'),
+             'pipeline_reading': r['attacked'][pipe], 'strongest_reading': r['attacked'][strongest],
+             'gap': r['attacked'][pipe] - r['attacked'][strongest], 'possible_masking': r['attacked'][pipe] - r['attacked'][strongest] > 0.05}
+            for r in records if pipe in r['attacked'] and strongest in r['attacked'] and not r.get('shared_with')]
+
 # %% ../nbs/13_study.ipynb #705fc065
 def write_summary(results, cfg:StudyConfig, pairs:Pairs):
     "summary.json in `results`: every record, the verdicts of `study_comparisons`, the masking gaps and the CPU time; returns it."
@@ -326,21 +354,8 @@ def write_summary(results, cfg:StudyConfig, pairs:Pairs):
                              'sensitivity': sens[metric]})
     strongest, pipe = cfg.strongest, cfg.pipeline_reading
     sub = pairs[attack_subset(pairs, cfg.attacked_pairs, cfg.seed)]  # the pairs every reading attacked
-    thr = lambda d: _thresholds(d, pairs)
-    for name, regime, labels, a, b, primary in study_comparisons(cfg):  # does robustness transfer? students under the strongest attack
-        if '/student/' not in a[0] or '/student/' not in b[0]: continue
-        both = [s for s in cfg.seeds if all('strongest' in sims.get((*k, s), {}) for k in (a, b))]
-        if not both: continue
-        right = lambda k: np.stack([judged(sims[(*k, s)]['strongest'], sub.same, sub.fold, thr(sims[(*k, s)])) for s in both])
-        ra, rb = right(a), right(b)
-        d = bootstrap_verdict(*judged_bootstrap(ra, rb, sub.same, sub.fold, cfg.bootstrap, cfg.seed))
-        fold_mean = lambda r: np.array([np.mean([r[i][sub.fold == k].mean() for k in np.unique(sub.fold)]) for i in range(len(r))])
-        verdicts.append({'comparison': name, 'metric': 'attacked', 'reading': strongest, 'regime': regime, 'labels': labels,
-                         'primary': primary, 'seeds': both, **d, 'sensitivity': {'seed_t': seed_t_interval(fold_mean(ra) - fold_mean(rb))}})
-    masking = [{'regime': r['regime'], 'eps': r['eps'], 'seed': r['seed'], 'row': r['row'], 'labels': r['labels'], 'variant': r.get('variant'),
-                'pipeline_reading': r['attacked'][pipe], 'strongest_reading': r['attacked'][strongest],
-                'gap': r['attacked'][pipe] - r['attacked'][strongest], 'possible_masking': r['attacked'][pipe] - r['attacked'][strongest] > 0.05}
-               for r in records if pipe in r['attacked'] and strongest in r['attacked'] and not r.get('shared_with')]
+    verdicts += _attacked_verdicts(sims, pairs, sub, cfg)
+    masking = _masking(records, cfg)
     units = {p.stem: json.loads(p.read_text()) for p in (results / 'units').glob('*.json')}
     wall = sum(u['seconds'] for u in units.values())
     cpu = sum(u.get('cpu_seconds', u['seconds'] * u.get('threads', torch.get_num_threads())) for u in units.values())  # processor time, all threads

@@ -15,8 +15,9 @@ from .data import Pairs, Split, class_folds, to_tensor
 
 # %% auto #0
 __all__ = ['DEFAULT_FARS', 'cosine_similarity', 'pair_similarities', 'embed_images', 'pair_scores', 'roc_curve', 'auc',
-           'best_threshold', 'eer', 'tar_at_far', 'VerificationReport', 'verification_report', 'per_fold_tar_at_far',
-           'reports_table', 'plot_roc', 'split_thresholds', 'merge_thresholds', 'evaluate_splits']
+           'best_threshold', 'eer', 'tar_at_far', 'ReportJSON', 'VerificationReport', 'verification_report',
+           'per_fold_tar_at_far', 'reports_table', 'plot_roc', 'split_thresholds', 'merge_thresholds',
+           'evaluate_splits']
 
 # %% ../nbs/01_verification.ipynb #c90ca148
 def cosine_similarity(a, b, eps=1e-12):
@@ -101,27 +102,9 @@ def tar_at_far(far, tar, target):
 # %% ../nbs/01_verification.ipynb #454d57f9
 DEFAULT_FARS = (1e-3, 1e-2)
 
-# %% ../nbs/01_verification.ipynb #263c3cc2
-@dataclass
-class VerificationReport:
-    "The numbers LFW results are reported in; `str()` is a table, `to_dict()` is JSON-ready."
-    accuracy: float       # mean of the fold accuracies
-    accuracy_std: float   # their standard deviation (ddof=0)
-    auc: float
-    eer: float
-    tar_at_far: dict      # FAR -> TAR on the pooled ROC of all folds' pairs (not a mean of per-fold TAR@FAR)
-    fold_accuracy: list   # in the order of the sorted fold numbers
-    thresholds: list      # the threshold each fold was judged with
-    n_pairs: int
-    far: np.ndarray = field(repr=False, default=None)  # the ROC curve
-    tar: np.ndarray = field(repr=False, default=None)
-
-    def __str__(self):
-        rows = [('accuracy', f"{100 * self.accuracy:.2f} +- {100 * self.accuracy_std:.2f} %"), ('AUC', f"{self.auc:.4f}"),
-                ('EER', f"{100 * self.eer:.2f} %")] + [(f"TAR@FAR={f:g}", f"{100 * t:.2f} %") for f, t in self.tar_at_far.items()]
-        return '\n'.join(f"{k:<14} {v}" for k, v in rows) + f"\n({self.n_pairs} pairs, {len(self.fold_accuracy)} folds)"
-    def _repr_markdown_(self): return reports_table({'': self})
-
+# %% ../nbs/01_verification.ipynb #5de1bfe3
+class ReportJSON:
+    "A report saved as JSON and read back, its ROC at a resolution fine enough to plot: what `VerificationReport` inherits."
     def roc_points(self, n=200):
         "The ROC on a log-spaced FAR grid (1e-4..1) plus its ends: small enough for JSON, fine enough to plot."
         grid = np.unique(np.r_[0, np.logspace(-4, 0, n)])
@@ -144,6 +127,27 @@ class VerificationReport:
     def save(self, path):
         "Write `to_dict()` as JSON."
         Path(path).write_text(json.dumps(self.to_dict(), indent=1))
+
+# %% ../nbs/01_verification.ipynb #263c3cc2
+@dataclass
+class VerificationReport(ReportJSON):
+    "The numbers LFW results are reported in; `str()` is a table, `to_dict()` is JSON-ready."
+    accuracy: float       # mean of the fold accuracies
+    accuracy_std: float   # their standard deviation (ddof=0)
+    auc: float
+    eer: float
+    tar_at_far: dict      # FAR -> TAR on the pooled ROC of all folds' pairs (not a mean of per-fold TAR@FAR)
+    fold_accuracy: list   # in the order of the sorted fold numbers
+    thresholds: list      # the threshold each fold was judged with
+    n_pairs: int
+    far: np.ndarray = field(repr=False, default=None)  # the ROC curve
+    tar: np.ndarray = field(repr=False, default=None)
+
+    def __str__(self):
+        rows = [('accuracy', f"{100 * self.accuracy:.2f} +- {100 * self.accuracy_std:.2f} %"), ('AUC', f"{self.auc:.4f}"),
+                ('EER', f"{100 * self.eer:.2f} %")] + [(f"TAR@FAR={f:g}", f"{100 * t:.2f} %") for f, t in self.tar_at_far.items()]
+        return '\n'.join(f"{k:<14} {v}" for k, v in rows) + f"\n({self.n_pairs} pairs, {len(self.fold_accuracy)} folds)"
+    def _repr_markdown_(self): return reports_table({'': self})
 
 # %% ../nbs/01_verification.ipynb #f5ad4463
 def verification_report(similarities, # one score per pair, higher: more alike

@@ -18,9 +18,10 @@ from .pipeline import FIGURES, PipelineRun
 # %% auto #0
 __all__ = ['pca_2d', 'project_2d', 'plot_embedding_maps', 'attacked_embeddings', 'embedding_maps',
            'plot_similarity_distributions', 'picture_threshold', 'plot_roc_overlay', 'adversarial_grid', 'read_history',
-           'plot_training_curves', 'widgets_live', 'fig_png', 'attack_view', 'AttackExplorer', 'threshold_view',
-           'ThresholdExplorer', 'EmbeddingExplorer', 'roc_overlay_figure', 'similarities_figure', 'attacks_figure',
-           'training_figure', 'umap_figure']
+           'plot_training_curves', 'widgets_live', 'fig_png', 'attack_view', 'attack_figure', 'attack_widget',
+           'AttackExplorer', 'threshold_view', 'threshold_figure', 'threshold_widget', 'ThresholdExplorer',
+           'EmbeddingExplorer', 'roc_overlay_figure', 'similarities_figure', 'attacks_figure', 'training_figure',
+           'umap_figure']
 
 # %% ../nbs/11_visualize.ipynb #71770f71
 def pca_2d(x):
@@ -250,6 +251,36 @@ def attack_view(model, img_a, img_b, # (3, H, W) float faces: `img_a` is attacke
     return dict(adversarial=adv[0], perturbation=(adv - xa)[0], before=before, after=after, threshold=threshold,
                 same=bool(same), judged_before=before >= threshold, judged_after=after >= threshold)
 
+# %% ../nbs/11_visualize.ipynb #47270265
+def attack_figure(st):
+    "The partner, the clean face, and for each network its adversarial face (titled with its similarity) and its perturbation, amplified."
+    import matplotlib.pyplot as plt
+    n = len(st['views'])
+    fig, axs = plt.subplots(1, 2 + 2 * n, figsize=(1.6 * (2 + 2 * n), 1.9))
+    a, b = st['images']
+    panels = [(b, 'partner'), (a, 'clean')]
+    for k, v in st['views'].items():
+        d = v['perturbation']
+        panels += [(v['adversarial'], f"{k.split()[0]}: {v['after']:.2f}"), (_amplified(d, _gain(d)), 'perturbation')]
+    for ax, (im, t) in zip(axs, panels): ax.imshow(_hwc(im) if torch.is_tensor(im) else im); ax.set_title(t, fontsize=7); ax.axis('off')
+    fig.tight_layout()
+    return fig
+
+def attack_widget(ex, i=0, eps=4 / 255):
+    "Sliders for the pair and the budget of `AttackExplorer` `ex`, its readout and its figure."
+    import ipywidgets as W
+    pair = W.IntSlider(value=i, min=0, max=len(ex.pairs) - 1, description='pair', continuous_update=False)
+    budget = W.FloatSlider(value=eps * 255, min=0, max=ex.eps_max * 255, step=0.5, description='eps (/255)', continuous_update=False)
+    pair.add_class('rtml-pair'); budget.add_class('rtml-eps')
+    text, img = W.HTML(), W.Image(format='png')
+    text.add_class('rtml-attack-readout')
+    def update(_=None):
+        st = ex.state(pair.value, budget.value / 255)
+        img.value = fig_png(ex.figure(st))              # the picture first, so a changed readout means both are new
+        text.value = '<pre>' + ex.readout(st) + '</pre>'
+    pair.observe(update, 'value'); budget.observe(update, 'value'); update()
+    return W.VBox([W.HBox([pair, budget]), text, img])
+
 # %% ../nbs/11_visualize.ipynb #6d4c9f6c
 class AttackExplorer:
     "Pick a pair and an epsilon; see each network's adversarial face, perturbation and similarity against its threshold."
@@ -283,32 +314,8 @@ class AttackExplorer:
                                    f"{word(v['judged_before'])} -> {word(v['judged_after'])}"
                                    f"{'  WRONG' if v['judged_after'] != st['same'] else ''}" for k, v in st['views'].items()])
 
-    def figure(self, st):
-        import matplotlib.pyplot as plt
-        n = len(st['views'])
-        fig, axs = plt.subplots(1, 2 + 2 * n, figsize=(1.6 * (2 + 2 * n), 1.9))
-        a, b = st['images']
-        panels = [(b, 'partner'), (a, 'clean')]
-        for k, v in st['views'].items():
-            d = v['perturbation']
-            panels += [(v['adversarial'], f"{k.split()[0]}: {v['after']:.2f}"), (_amplified(d, _gain(d)), 'perturbation')]
-        for ax, (im, t) in zip(axs, panels): ax.imshow(_hwc(im) if torch.is_tensor(im) else im); ax.set_title(t, fontsize=7); ax.axis('off')
-        fig.tight_layout()
-        return fig
-
-    def widget(self, i=0, eps=4 / 255):
-        import ipywidgets as W
-        pair = W.IntSlider(value=i, min=0, max=len(self.pairs) - 1, description='pair', continuous_update=False)
-        budget = W.FloatSlider(value=eps * 255, min=0, max=self.eps_max * 255, step=0.5, description='eps (/255)', continuous_update=False)
-        pair.add_class('rtml-pair'); budget.add_class('rtml-eps')
-        text, img = W.HTML(), W.Image(format='png')
-        text.add_class('rtml-attack-readout')
-        def update(_=None):
-            st = self.state(pair.value, budget.value / 255)
-            img.value = fig_png(self.figure(st))              # the picture first, so a changed readout means both are new
-            text.value = '<pre>' + self.readout(st) + '</pre>'
-        pair.observe(update, 'value'); budget.observe(update, 'value'); update()
-        return W.VBox([W.HBox([pair, budget]), text, img])
+    def figure(self, st): return attack_figure(st)
+    def widget(self, i=0, eps=4 / 255): return attack_widget(self, i, eps)
 
     def show(self, i=0, eps=4 / 255, interactive=None):
         "Sliders in a live notebook; otherwise the readout and figure for pair `i` at `eps`."
@@ -324,6 +331,41 @@ def threshold_view(scores, same, threshold):
     return dict(threshold=float(threshold), far=float(accept[~y].mean()) if (~y).any() else 0.0,
                 tar=float(accept[y].mean()) if y.any() else 0.0, accuracy=float((accept == y).mean()),
                 false_accepts=fa[np.argsort(-s[fa], kind='stable')], false_rejects=fr[np.argsort(s[fr], kind='stable')])
+
+# %% ../nbs/11_visualize.ipynb #2a92ed6c
+def threshold_figure(ex, st):
+    "`ThresholdExplorer` `ex` at one threshold: the ROC with its point, the two histograms with the line, and its errors as face pairs."
+    import matplotlib.pyplot as plt
+    n = ex.n_show
+    fig = plt.figure(figsize=(3.2 * 2 + 1.3 * n, 3.2))
+    gs = fig.add_gridspec(2, 2 + n, width_ratios=[2.5, 2.5] + [1] * n)
+    roc, hist = fig.add_subplot(gs[:, 0]), fig.add_subplot(gs[:, 1])
+    roc.step(ex.far, ex.tar, where='post'); roc.plot(st['far'], st['tar'], 'ro')
+    roc.set_xlabel('FAR'); roc.set_ylabel('TAR'); roc.set_title('ROC', fontsize=9); roc.grid(alpha=.3)
+    y = ex.pairs.same
+    hist.hist([ex.scores[y], ex.scores[~y]], bins=30, label=['same', 'different'], histtype='step')
+    hist.axvline(st['threshold'], color='k', ls='--'); hist.legend(fontsize=7); hist.set_title('similarities', fontsize=9)
+    for r, (key, word) in enumerate((('false_accepts', 'false accept'), ('false_rejects', 'false reject'))):
+        for j in range(n):
+            ax = fig.add_subplot(gs[r, 2 + j]); ax.axis('off')
+            if j < len(st[key]):
+                k = st[key][j]
+                ax.imshow(np.concatenate([ex.data.images[ex.pairs.left[k]], ex.data.images[ex.pairs.right[k]]], 1))
+                ax.set_title(f"{word}\n{ex.scores[k]:.2f}", fontsize=7)
+    fig.tight_layout()
+    return fig
+
+def threshold_widget(ex, threshold=0.5):
+    "A threshold slider for `ThresholdExplorer` `ex`, its readout and its figure."
+    import ipywidgets as W
+    lo, hi = float(ex.scores.min()), float(ex.scores.max())
+    slider = W.FloatSlider(value=threshold, min=round(lo, 2), max=round(hi, 2), step=0.01, description='threshold', continuous_update=False)
+    slider.add_class('rtml-threshold')
+    text, img = W.HTML(), W.Image(format='png'); text.add_class('rtml-threshold-readout')
+    def update(_=None):
+        st = ex.state(slider.value); text.value = '<pre>' + ex.readout(st) + '</pre>'; img.value = fig_png(ex.figure(st))
+    slider.observe(update, 'value'); update()
+    return W.VBox([slider, text, img])
 
 # %% ../nbs/11_visualize.ipynb #080b07e6
 class ThresholdExplorer:
@@ -344,37 +386,8 @@ class ThresholdExplorer:
         return (f"{self.name}, threshold {st['threshold']:.3f}: FAR {st['far']:.1%}, TAR {st['tar']:.1%}, accuracy {st['accuracy']:.1%} "
                 f"({len(st['false_accepts'])} false accepts, {len(st['false_rejects'])} false rejects)")
 
-    def figure(self, st):
-        import matplotlib.pyplot as plt
-        n = self.n_show
-        fig = plt.figure(figsize=(3.2 * 2 + 1.3 * n, 3.2))
-        gs = fig.add_gridspec(2, 2 + n, width_ratios=[2.5, 2.5] + [1] * n)
-        roc, hist = fig.add_subplot(gs[:, 0]), fig.add_subplot(gs[:, 1])
-        roc.step(self.far, self.tar, where='post'); roc.plot(st['far'], st['tar'], 'ro')
-        roc.set_xlabel('FAR'); roc.set_ylabel('TAR'); roc.set_title('ROC', fontsize=9); roc.grid(alpha=.3)
-        y = self.pairs.same
-        hist.hist([self.scores[y], self.scores[~y]], bins=30, label=['same', 'different'], histtype='step')
-        hist.axvline(st['threshold'], color='k', ls='--'); hist.legend(fontsize=7); hist.set_title('similarities', fontsize=9)
-        for r, (key, word) in enumerate((('false_accepts', 'false accept'), ('false_rejects', 'false reject'))):
-            for j in range(n):
-                ax = fig.add_subplot(gs[r, 2 + j]); ax.axis('off')
-                if j < len(st[key]):
-                    k = st[key][j]
-                    ax.imshow(np.concatenate([self.data.images[self.pairs.left[k]], self.data.images[self.pairs.right[k]]], 1))
-                    ax.set_title(f"{word}\n{self.scores[k]:.2f}", fontsize=7)
-        fig.tight_layout()
-        return fig
-
-    def widget(self, threshold=0.5):
-        import ipywidgets as W
-        lo, hi = float(self.scores.min()), float(self.scores.max())
-        slider = W.FloatSlider(value=threshold, min=round(lo, 2), max=round(hi, 2), step=0.01, description='threshold', continuous_update=False)
-        slider.add_class('rtml-threshold')
-        text, img = W.HTML(), W.Image(format='png'); text.add_class('rtml-threshold-readout')
-        def update(_=None):
-            st = self.state(slider.value); text.value = '<pre>' + self.readout(st) + '</pre>'; img.value = fig_png(self.figure(st))
-        slider.observe(update, 'value'); update()
-        return W.VBox([slider, text, img])
+    def figure(self, st): return threshold_figure(self, st)
+    def widget(self, threshold=0.5): return threshold_widget(self, threshold)
 
     def show(self, threshold=0.5, interactive=None): _show(self, interactive, threshold=threshold)
 
