@@ -19,7 +19,7 @@ from .attacks import ATTACKS, Attack, attack_pairs, make_attack
 
 # %% auto #0
 __all__ = ['retrieval_metrics', 'attack_subset', 'Evaluation', 'evaluate', 'EvalConfig', 'merge_evaluations', 'results_table',
-           'paired_bootstrap', 'interval_verdict', 'bootstrap_verdict']
+           'paired_bootstrap', 'interval_verdict', 'bootstrap_verdict', 'compare_evaluations', 'verdict_text']
 
 # %% ../nbs/04b_evaluation.ipynb #b0fe30a3
 def retrieval_metrics(embeddings, # (N, D) array or tensor; compared by cosine similarity
@@ -219,13 +219,13 @@ def paired_bootstrap(a, b, # (S, P) similarities, a row per seed, of two kinds o
                      same, fold, # the pairs' classes and folds
                      n=1000, # replicates
                      seed=0,
-                     thresholds=None): # (a's, b's), each (S, folds): judge accuracy with these, not refitted (say, attacked pairs with the clean thresholds)
+                     thresholds=None): # (a's, b's), each (S, folds) or None: judge accuracy with these, not refitted (say, attacked pairs with the clean thresholds)
     "{'accuracy': (delta, samples), 'auc': (delta, samples)}: mean over seeds of a's metric minus b's, and its bootstrap replicates."
     a, b = np.atleast_2d(np.asarray(a, np.float64)), np.atleast_2d(np.asarray(b, np.float64))
     same, fold = np.asarray(same, bool), np.asarray(fold)
     if a.shape != b.shape: raise ValueError(f"a has shape {a.shape}, b {b.shape}: give both kinds of network for the same seeds and pairs")
     if a.shape[1] != len(same) or len(fold) != len(same): raise ValueError(f"{a.shape[1]} similarities per seed for {len(same)} pairs and {len(fold)} folds")
-    ta, tb = (None, None) if thresholds is None else (np.atleast_2d(np.asarray(t, np.float64)) for t in thresholds)
+    ta, tb = (None, None) if thresholds is None else (None if t is None else np.atleast_2d(np.asarray(t, np.float64)) for t in thresholds)
     thr = lambda t, r: None if t is None else t[r]
     diff = lambda rows, idx: np.mean([np.subtract(_metrics(a[r, idx], same[idx], fold[idx], thr(ta, r)), _metrics(b[r, idx], same[idx], fold[idx], thr(tb, r)))
                                       for r in rows], 0)
@@ -245,3 +245,24 @@ def bootstrap_verdict(delta, samples, level=0.95):
     # half the interval is 1.96 standard errors; a difference of (1.96 + 0.84) of them is found with 80% power
     return {'delta': float(delta), 'ci_low': lo, 'ci_high': hi, 'verdict': verdict, 'detectable': (hi - lo) / 2 * (1.96 + 0.84) / 1.96}
 
+
+# %% ../nbs/04b_evaluation.ipynb #d5c6bd7d
+def compare_evaluations(a, b, # `Evaluation`s of two kinds of network on the same test pairs: one each, or lists with one per seed
+                        same, fold, # the test pairs' classes and folds
+                        n=1000, seed=0): # bootstrap replicates and their seed
+    "{'clean': verdict, attack label: verdict}: `bootstrap_verdict`s of a's accuracy minus b's, clean and under each attack both met (clean thresholds)."
+    a, b = ([*x] if isinstance(x, (list, tuple)) else [x] for x in (a, b))
+    same, fold, every = np.asarray(same, bool), np.asarray(fold), a + b
+    get = lambda evs, f: np.stack([np.asarray(f(e), np.float64) for e in evs])
+    out = {'clean': bootstrap_verdict(*paired_bootstrap(get(a, lambda e: e.sims), get(b, lambda e: e.sims), same, fold, n, seed)['accuracy'])}
+    for k in [k for k in a[0].attacked_sims if all(k in e.attacked_sims for e in every)]:
+        idx = np.asarray(a[0].attacked_pairs)
+        if not all(np.array_equal(e.attacked_pairs, idx) for e in every):
+            raise ValueError(f"{k}: the evaluations attacked different pairs; evaluate both with the same attacked_pairs and seed")
+        sims, thr = (get(x, lambda e: e.attacked_sims[k]) for x in (a, b)), tuple(get(x, lambda e: e.clean.thresholds) for x in (a, b))
+        out[k] = bootstrap_verdict(*paired_bootstrap(*sims, same[idx], fold[idx], n, seed, thresholds=thr)['accuracy'])
+    return out
+
+def verdict_text(v):
+    "A verdict as one phrase: the difference in points, its 95% interval, and the word."
+    return f"{100 * v['delta']:+.1f} [{100 * v['ci_low']:+.1f}, {100 * v['ci_high']:+.1f}] points, {v['verdict']}"
