@@ -18,7 +18,7 @@ from .verification import embed_images, pair_scores, reports_table, split_thresh
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'ATTACKS', 'attack_mode', 'project', 'step_sizes', 'pgd', 'fgsm', 'metric_loss', 'embedding_shift',
-           'dodging', 'impersonation', 'pair_attack', 'check_attack', 'worst_case', 'Attack', 'make_attack',
+           'dodging', 'impersonation', 'pair_attack', 'check_attack', 'best_of_restarts', 'Attack', 'make_attack',
            'MirrorSum', 'attack_pairs', 'robustness_report', 'robustness_table', 'show_attack']
 
 # %% ../nbs/04_attacks.ipynb #a95417c3
@@ -129,7 +129,7 @@ def check_attack(a):
     if a.restarts > 1 and not a.random_start:
         raise ValueError("restarts > 1 need random_start=True: from the same start every restart is the same")
 
-def worst_case(runs, # adversarial versions of the same images, one per restart
+def best_of_restarts(runs, # adversarial versions of the same images, one per restart
                model, objective, n, # n: the number of images
                eval_mode=True):
     "For each sample (a per-sample `objective`) or for the batch (a scalar one), the run with the highest objective."
@@ -180,7 +180,7 @@ class Attack:
         run = lambda k: pgd(model, images, objective, self.eps, self.steps, self.step_size, self.norm, self.random_start,
                             self.eval_mode, torch.Generator(dev).manual_seed(seed + k), self.schedule)
         if self.restarts == 1 or self.eps == 0: return run(0)
-        return worst_case((run(k) for k in range(self.restarts)), model, objective, len(images), self.eval_mode)
+        return best_of_restarts((run(k) for k in range(self.restarts)), model, objective, len(images), self.eval_mode)
 
 # %% ../nbs/04_attacks.ipynb #3fd7b6a5
 ATTACKS = Registry('attack')

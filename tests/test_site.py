@@ -101,3 +101,16 @@ def test_pages_load_pictures_and_maths(site, server):
     assert not failed, f"requests that failed: {failed[:5]}"
     assert sum(g['images'] for g in seen.values()) >= 20 and sum(g['math'] for g in seen.values()) >= 20, seen
     print({k: (v['images'], v['math']) for k, v in seen.items()})
+
+
+def test_reference_reaches_the_engineering(site):
+    "The reference page names every module and links each notebook's 'Under the hood' part to its place on the page."
+    import re
+    page = (site / 'reference.html').read_text()
+    for m in sorted((ROOT / 'rtml').glob('*.py')):
+        if not m.stem.startswith('_'): assert f'rtml.{m.stem}' in page, f"the reference does not name rtml.{m.stem}"
+    hood = re.findall(r'href="([0-9]\w*\.html)#(under-the-hood[\w-]*)"', page)
+    parts = {p.stem for p in (ROOT / 'nbs').glob('*.ipynb') if '"## Under the hood' in p.read_text() or '"### Under the hood' in p.read_text()}
+    assert {f[:-5] for f, _ in hood} == parts and len(parts) >= 3, (hood, parts)
+    for f, anchor in hood: assert f'id="{anchor}"' in (site / f).read_text(), f"{f} has no section #{anchor}"
+    assert 'href="reference.html"' in (site / 'site.html').read_text()

@@ -29,3 +29,16 @@ html_theme = 'furo'
 html_title = f"rtml {release}: robust metric transfer, a course"
 html_show_sourcelink = False
 html_copy_source = False  # the notebooks are in the repository; the site needs only their pages
+
+
+def _reference(app, docname, source):
+    "nbs/reference.md gets its module table and its engineering map when the site is built (tools/site/reference.py)."
+    if docname != 'reference': return
+    import reference
+    from myst_parser.mdit_to_docutils.base import default_slugify
+    nbs = Path(app.srcdir)
+    source[0] = source[0].replace(reference.PLACE, reference.build(nbs, nbs.parent, default_slugify))
+
+
+def setup(app):
+    app.connect('source-read', _reference)
