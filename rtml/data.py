@@ -480,7 +480,7 @@ class InMemory:
     def get(self, parts, # what the array holds (root, files, their sizes, size, crop): a store may key a kept copy by them
             shape, fill, # `fill(array)` decodes into an empty uint8 array of `shape` and returns it
             mmap='auto'):
-        if mmap is True: raise DataError("a memory-mapped array lives in the disk cache: mmap=True needs cache=True")
+        if mmap is True: raise DataError("a memory-mapped array lives in the disk cache: mmap=True needs cache=True (and DiskCache, 00's Under the hood)")
         return fill(np.empty(shape, np.uint8))
 
 _image_store = InMemory()
@@ -516,7 +516,7 @@ def decode_into(out, # (N, size, size, 3) uint8 array to fill, row k from `paths
     return out
 
 def decode_images(root, files, size=64, crop=None, cache=True, workers=None, progress=True,
-                  mmap='auto'): # read the kept array through a memory map: True, False, or 'auto' (when larger than `MMAP_BYTES`)
+                  mmap='auto'): # read the kept array through a memory map: True, False, or 'auto' (when large; Under the hood)
     "Decode `files` (relative to `root`) into an (N, size, size, 3) uint8 array; with `cache`, kept where `image_store()` keeps it."
     root, crop = Path(root), check_crop(crop)
     if not files: raise DataError(f"{root}: no images to decode")
@@ -556,7 +556,7 @@ def load_lfw(root=None, # LFW folder; None: the RTML_LFW environment variable
              size=64, # side of the decoded face in pixels
              crop=LFW_CROP, # (left, top, right, bottom) box, as fractions of the image, cut before resizing
              verify=True, # check the protocol files' MD5 sums against the official ones
-             cache=True, # keep decoded images on disk (see `cache_dir`)
+             cache=True, # keep decoded images where `image_store()` keeps them (on disk: Under the hood)
              progress=True):
     "Real LFW: every image decoded, cropped and resized, with the official protocol."
     root = root or os.environ.get('RTML_LFW')
@@ -709,7 +709,7 @@ def cache_dir():
     "Folder for decoded images: `RTML_CACHE`, or `~/.cache/rtml`."
     return Path(os.environ.get('RTML_CACHE') or Path.home() / '.cache' / 'rtml')
 
-class DiskCache(InMemory):
+class DiskCache:
     "Decoded faces kept as one `.npy` file per array in `cache_dir()`, written one image at a time, memory-mapped when large."
     def get(self, parts, shape, fill, mmap='auto'):
         cached = cache_dir() / f"faces-{hashlib.sha1(json.dumps([_CACHE_VERSION, *parts]).encode()).hexdigest()[:20]}.npy"
@@ -727,7 +727,7 @@ class DiskCache(InMemory):
             if tmp.exists(): tmp.unlink()
         return load()
 
-use_image_store(DiskCache())  # from here on (and whenever rtml is imported) decoded faces are kept on disk
+_ = use_image_store(DiskCache())  # from here on (and whenever rtml is imported) decoded faces are kept on disk
 
 # %% ../nbs/00_data.ipynb #c56a0316
 def read_rows(images, # (N, ...) array, in memory or memory-mapped (`decode_images`)

@@ -254,12 +254,15 @@ def compare_evaluations(a, b, # `Evaluation`s of two kinds of network on the sam
     a, b = ([*x] if isinstance(x, (list, tuple)) else [x] for x in (a, b))
     same, fold, every = np.asarray(same, bool), np.asarray(fold), a + b
     get = lambda evs, f: np.stack([np.asarray(f(e), np.float64) for e in evs])
-    out = {'clean': bootstrap_verdict(*paired_bootstrap(get(a, lambda e: e.sims), get(b, lambda e: e.sims), same, fold, n, seed)['accuracy'])}
+    own = all(e.fitted_on == 'fit' for e in every)  # View 2: each fold judged with its own model's threshold, as evaluated, not refitted
+    thr = tuple(get(x, lambda e: e.clean.thresholds) for x in (a, b))
+    out = {'clean': bootstrap_verdict(*paired_bootstrap(get(a, lambda e: e.sims), get(b, lambda e: e.sims), same, fold, n, seed,
+                                                        thr if own else None)['accuracy'])}
     for k in [k for k in a[0].attacked_sims if all(k in e.attacked_sims for e in every)]:
         idx = np.asarray(a[0].attacked_pairs)
         if not all(np.array_equal(e.attacked_pairs, idx) for e in every):
             raise ValueError(f"{k}: the evaluations attacked different pairs; evaluate both with the same attacked_pairs and seed")
-        sims, thr = (get(x, lambda e: e.attacked_sims[k]) for x in (a, b)), tuple(get(x, lambda e: e.clean.thresholds) for x in (a, b))
+        sims = (get(x, lambda e: e.attacked_sims[k]) for x in (a, b))
         out[k] = bootstrap_verdict(*paired_bootstrap(*sims, same[idx], fold[idx], n, seed, thresholds=thr)['accuracy'])
     return out
 

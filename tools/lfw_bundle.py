@@ -30,24 +30,25 @@ SWEEP_WITH_TEACHER = ((0.1, 0.02), (1.0, 0.02))  # (label fraction, label weight
 LFW_SHOWN = '$RTML_LFW'  # how the bundle names the LFW folder it was made from: no machine's path in committed files
 
 
-def shown(text, data):
-    "`text` with the folder that holds LFW's image folder (`data.source` is 'lfw:<image folder>') written as $RTML_LFW."
-    return text.replace(str(Path(data.source.split(':', 1)[1]).parent), LFW_SHOWN)
+def shown(text, lfw):
+    "`text` with the LFW folder the user gave (`--lfw`, as given and resolved) written as $RTML_LFW."
+    for where in sorted({str(Path(lfw).expanduser()), str(Path(lfw).expanduser().resolve())}, key=len, reverse=True):
+        if len(Path(where).parts) > 1: text = text.replace(where.rstrip('/'), LFW_SHOWN)  # never the root folder alone
+    return text
 
 
-def hide_lfw_path(folder, data):
-    "Every .md and .json file under `folder` with the LFW folder written as $RTML_LFW."
+def hide_lfw_path(folder, lfw):
+    "Every .md and .json file under `folder` with the LFW folder `lfw` written as $RTML_LFW."
     for f in sorted(Path(folder).rglob('*')):
-        if f.suffix in ('.md', '.json') and f.is_file() and shown(t := f.read_text(), data) != t: f.write_text(shown(t, data))
+        if f.suffix in ('.md', '.json') and f.is_file() and shown(t := f.read_text(), lfw) != t: f.write_text(shown(t, lfw))
 
 
-def copy_run(run, dest, names, data):
-    "The small files of a finished run into `dest` (made anew): `names` and every step's result (steps/*.json), LFW's folder as $RTML_LFW."
+def copy_run(run, dest, names):
+    "The small files of a finished run into `dest` (made anew): `names` and every step's result (steps/*.json)."
     if dest.exists(): shutil.rmtree(dest)
     (dest / 'steps').mkdir(parents=True)
     for name in names: shutil.copy2(run / name, dest / name)
     for f in sorted((run / 'steps').glob('*.json')): shutil.copy2(f, dest / 'steps' / f.name)
-    hide_lfw_path(dest, data)
 
 
 def git(*args):
@@ -83,7 +84,7 @@ def pipeline(data, runs, out):
     run = runs / 'quick-view1'
     run_pipeline(data, PRESETS['quick'], 'view1', out=run, resume=(run / 'config.json').is_file(), progress=False)
     dest = out / 'pipeline'
-    copy_run(run, dest, ('results.json', 'results.md', 'config.json'), data)
+    copy_run(run, dest, ('results.json', 'results.md', 'config.json'))
     for name in FIGURES:  # a figure of noise (the perturbations) is large as a PNG: it travels as a JPEG
         if not (run / name).is_file(): continue
         if (run / name).stat().st_size < 400_000: shutil.copy2(run / name, dest / name)
@@ -125,7 +126,7 @@ def compare(data, runs, out):
     if (std / 'checkpoint.pt').is_file() and not (run / 'baseline' / 'source' / 'checkpoint.pt').is_file():
         shutil.copytree(std, run / 'baseline' / 'source', dirs_exist_ok=True)  # the same settings: train_source resumes it as finished
     compare_sources(data, PRESETS['quick'], out=run, resume=(run / 'config.json').is_file(), progress=False)
-    copy_run(run, out / 'compare', ('compare.json', 'compare.md', 'config.json'), data)
+    copy_run(run, out / 'compare', ('compare.json', 'compare.md', 'config.json'))
 
 
 def redraw(out):
@@ -161,10 +162,11 @@ def main(argv=None):
         manifest['parts'][part] = {'seconds_this_call': round(time.time() - t0, 1), 'finished': time.strftime('%Y-%m-%d %H:%M:%S'),
                                    'rtml': rtml.__version__, 'commit': git('rev-parse', 'HEAD'),
                                    'uncommitted_library_changes': bool(git('status', '--porcelain', 'rtml', 'tools'))}
-        manifest.update({'data': shown(repr(data), data), 'command': 'python tools/lfw_bundle.py --lfw PATH --parts ' + ' '.join(args.parts),
+        manifest.update({'data': shown(repr(data), args.lfw), 'command': 'python tools/lfw_bundle.py --lfw PATH --parts ' + ' '.join(args.parts),
                          'machine': f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, torch {torch.__version__}, "
                                     f"{'CUDA' if torch.cuda.is_available() else 'CPU only'}"})
         write_json(manifest_file, manifest)
+        hide_lfw_path(args.out, args.lfw)  # no machine's path in the committed files: LFW's folder is $RTML_LFW
     print(f"wrote {args.out}", flush=True)
 
 

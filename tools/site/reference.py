@@ -41,6 +41,13 @@ def exports(root, module):
 def top_level(root): return all_of(Path(root) / 'rtml' / '__init__.py')
 
 
+def reference_notebooks(nbs):
+    "The notebooks the site's table of contents puts under 'Under the hood (reference)' (nbs/site.md)."
+    text = (Path(nbs) / 'site.md').read_text(encoding='utf-8')
+    block = text.split(':caption: Under the hood (reference)', 1)[1].split('```', 1)[0]
+    return [l.strip() for l in block.splitlines() if (Path(nbs) / f"{l.strip()}.ipynb").is_file()]
+
+
 def build(nbs, root, slug):
     "The reference as markdown; `slug(heading)` is the site's anchor of a heading."
     nbl = notebooks(nbs)
@@ -50,7 +57,8 @@ def build(nbs, root, slug):
              'several processes is explained here:', '']
     for stem, title, module, hood in nbl:
         lines += [f"- [{stem}: {h}]({stem}.ipynb#{slug(h)})" for h in hood]
-    lines += [f"- [{stem}]({stem}.ipynb): {title}" for stem, title, module, hood in nbl if stem >= '15']
+    refs = reference_notebooks(nbs)
+    lines += [f"- [{stem}]({stem}.ipynb): {title}" for stem, title, module, hood in nbl if stem in refs]
     lines += ['', '## The modules', '', '| module | taught in | exports |', '|---|---|---|']
     for stem, title, module, hood in nbl:
         if module: lines.append(f"| `rtml.{module}` | [{stem}]({stem}.ipynb) | {', '.join(f'`{n}`' for n in exports(root, module))} |")
