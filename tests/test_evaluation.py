@@ -141,3 +141,21 @@ def test_merging_two_splits_equals_one_report_on_their_concatenation(net, faces,
     assert merged.attacked['pgd2x1@2/255'].accuracy == whole.attacked['pgd2x1@2/255'].accuracy
     assert merged.attacked['pgd2x1@2/255'].thresholds == merged.clean.thresholds  # judged with the merged clean thresholds
     with pytest.raises(ValueError, match='same attacks'): merge_evaluations([parts[0], evaluate(net, faces, halves[1])], halves)
+
+
+def test_compare_evaluations_judges_view2_with_each_models_own_thresholds():
+    """Evaluations whose thresholds came from their own splits (`fitted_on='fit'`, View 2) are compared with those
+    thresholds: refitting them on the other folds' scores would judge each fold by other models' thresholds."""
+    from rtml.evaluation import Evaluation, compare_evaluations
+    from rtml.verification import verification_report
+    rng = np.random.default_rng(0)
+    same = np.tile([True, False], 300); fold = np.repeat(np.arange(10), 60)
+    sims = {k: np.where(same, .6, .4) + rng.normal(0, s, 600) for k, s in (('a', .15), ('b', .2))}
+    own = {'a': rng.uniform(.3, .7, 10), 'b': rng.uniform(.3, .7, 10)}  # each fold's threshold, as its own model chose it
+    ev = {k: Evaluation(verification_report(sims[k], same, fold, thresholds=own[k]), sims=sims[k], fitted_on='fit') for k in sims}
+    v = compare_evaluations(ev['a'], ev['b'], same, fold, n=50)['clean']
+    assert abs(v['delta'] - (ev['a'].clean.accuracy - ev['b'].clean.accuracy)) < 1e-12   # the difference of what was reported
+    refit = {k: Evaluation(verification_report(sims[k], same, fold), sims=sims[k]) for k in sims}  # fitted_on='folds'
+    w = compare_evaluations(refit['a'], refit['b'], same, fold, n=50)['clean']
+    assert abs(w['delta'] - (refit['a'].clean.accuracy - refit['b'].clean.accuracy)) < 1e-12
+    assert abs(v['delta'] - w['delta']) > 1e-3                                           # the two readings differ here
