@@ -30,7 +30,7 @@ PLAN = [  # (lesson, notebooks, what they teach): the notebooks' own order, read
 ]
 
 # %% ../nbs/12_course.ipynb #56341ea9
-RUN_SECONDS = {  # seconds top to bottom on a 2-core CPU from an empty cache, as benchmarks/bench_notebooks.py printed them: (the lesson, with its solutions)
+RUN_SECONDS = {  # seconds top to bottom on a 2-core CPU from an empty cache, as benchmarks/bench_notebooks.py printed them (01a: a run of its own, benchmarks/README.md): (the lesson, with its solutions)
     '00_data': (7, 6),
     '00a_config': (1, 1),
     '01_verification': (8, 9),

@@ -250,11 +250,12 @@ def bootstrap_verdict(delta, samples, level=0.95):
 def compare_evaluations(a, b, # `Evaluation`s of two kinds of network on the same test pairs: one each, or lists with one per seed
                         same, fold, # the test pairs' classes and folds
                         n=1000, seed=0): # bootstrap replicates and their seed
-    "{'clean': verdict, attack label: verdict}: `bootstrap_verdict`s of a's accuracy minus b's, clean and under each attack both met (clean thresholds)."
+    "{'clean': verdict, attack label: verdict}: `bootstrap_verdict`s of a's accuracy minus b's, clean (thresholds refitted, or View 2's own) and under each attack both met (clean thresholds)."
     a, b = ([*x] if isinstance(x, (list, tuple)) else [x] for x in (a, b))
     same, fold, every = np.asarray(same, bool), np.asarray(fold), a + b
     get = lambda evs, f: np.stack([np.asarray(f(e), np.float64) for e in evs])
-    own = all(e.fitted_on == 'fit' for e in every)  # View 2: each fold judged with its own model's threshold, as evaluated, not refitted
+    if len({e.fitted_on for e in every}) > 1: raise ValueError("compare evaluations of one protocol: some thresholds were fitted on their splits (View 2), some on the other folds")
+    own = every[0].fitted_on == 'fit'  # View 2: each fold judged with its own model's threshold, as evaluated, not refitted
     thr = tuple(get(x, lambda e: e.clean.thresholds) for x in (a, b))
     out = {'clean': bootstrap_verdict(*paired_bootstrap(get(a, lambda e: e.sims), get(b, lambda e: e.sims), same, fold, n, seed,
                                                         thr if own else None)['accuracy'])}

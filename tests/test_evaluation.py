@@ -159,3 +159,5 @@ def test_compare_evaluations_judges_view2_with_each_models_own_thresholds():
     w = compare_evaluations(refit['a'], refit['b'], same, fold, n=50)['clean']
     assert abs(w['delta'] - (refit['a'].clean.accuracy - refit['b'].clean.accuracy)) < 1e-12
     assert abs(v['delta'] - w['delta']) > 1e-3                                           # the two readings differ here
+    mixed = Evaluation(refit['b'].clean, sims=sims['b'], fitted_on='fit')
+    with pytest.raises(ValueError, match='one protocol'): compare_evaluations(refit['a'], mixed, same, fold, n=10)
